@@ -1,0 +1,456 @@
+"""Campaigns (评选活动), their rules and criteria, enrollments (参评), household
+codes (住户评议码), ratings (评议) and showcases (风采展示).
+
+Read with SPEC.md: a campaign holds its rules; an enrollment is one community
+in one campaign and records the company that served it then; a household code
+is stored only as a keyed hash; a household's latest rating counts and the
+earlier ones stay as history.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, PropertyCompany
+
+PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class Answer(models.TextChoices):
+    """The three answers of the 2020 questionnaire, overall and per criterion."""
+
+    SATISFIED = "satisfied", _("Satisfied")  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")  # 基本满意
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")  # 不满意
+
+
+DEFAULT_SATISFIED_ANSWERS = [Answer.SATISFIED.value, Answer.BASICALLY_SATISFIED.value]
+
+
+def default_satisfied_answers() -> list[str]:
+    return list(DEFAULT_SATISFIED_ANSWERS)
+
+
+class _RuleItem(models.Model):
+    """A criterion or a prerequisite: data, so that a later campaign may use others."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("English description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(
+        _("in the default set"),
+        default=False,
+        help_text=_("New campaigns start with the default set."),
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def _english(self) -> bool:
+        return (get_language() or "").startswith("en")
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if self._english() and self.name_en else self.name
+
+    @property
+    def display_description(self) -> str:
+        if self._english() and self.description_en:
+            return self.description_en
+        return self.description
+
+
+class Criterion(_RuleItem):
+    """One of the criteria residents answer and reviewers check (五个到位 in 2020)."""
+
+    short_name = models.CharField(
+        _("short name"),
+        max_length=50,
+        blank=True,
+        help_text=_("Used in showcase headings, e.g. 基本服务 for “画说基本服务”."),
+    )
+
+    class Meta(_RuleItem.Meta):
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+
+
+class Prerequisite(_RuleItem):
+    """An obligation the district reviewer checks; residents do not rate it."""
+
+    class Meta(_RuleItem.Meta):
+        verbose_name = _("prerequisite")
+        verbose_name_plural = _("prerequisites")
+
+
+class CampaignQuerySet(models.QuerySet):
+    def accepting_ratings(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=Campaign.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for rating")
+        CLOSED = "closed", _("Closed")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=250, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    opens_at = models.DateTimeField(_("rating opens"))
+    closes_at = models.DateTimeField(_("rating closes"))
+    threshold_percent = models.DecimalField(
+        _("satisfaction threshold (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("90.00"),
+        validators=PERCENT_VALIDATORS,
+        help_text=_("Satisfied ratings / all ratings must reach this, compared exactly."),
+    )
+    min_responses = models.PositiveIntegerField(
+        _("minimum responses"),
+        default=20,
+        help_text=_("Fewer counted ratings than this: the community is not eligible."),
+    )
+    min_coverage_percent = models.DecimalField(
+        _("minimum coverage (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=PERCENT_VALIDATORS,
+        help_text=_("Share of households that must have rated."),
+    )
+    satisfied_answers = models.JSONField(
+        _("answers counted as satisfied"),
+        default=default_satisfied_answers,
+        help_text=_("By default 满意 and 基本满意."),
+    )
+    criteria = models.ManyToManyField(
+        Criterion, related_name="campaigns", blank=True, verbose_name=_("criteria")
+    )
+    prerequisites = models.ManyToManyField(
+        Prerequisite, related_name="campaigns", blank=True, verbose_name=_("prerequisites")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="campaign_window_closes_after_opening",
+                violation_error_message=_("The rating window must close after it opens."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    def clean(self) -> None:
+        answers = self.satisfied_answers
+        if (
+            not isinstance(answers, list)
+            or not answers
+            or any(a not in Answer.values for a in answers)
+            or len(set(answers)) != len(answers)
+        ):
+            raise ValidationError(
+                {
+                    "satisfied_answers": _(
+                        "Give a non-empty list drawn from: %(values)s."
+                    ) % {"values": ", ".join(Answer.values)}
+                }
+            )
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": _("The rating window must close after it opens.")})
+
+    def accepts_ratings(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+
+    @property
+    def rates_visible(self) -> bool:
+        """Rates are nobody's business while residents can still rate (SPEC step 3)."""
+        return self.status not in (self.Status.DRAFT, self.Status.OPEN)
+
+    @property
+    def threshold_basis_points(self) -> int:
+        return int(self.threshold_percent * 100)
+
+    @property
+    def min_coverage_basis_points(self) -> int:
+        return int(self.min_coverage_percent * 100)
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def with_turnout(self):
+        """Counted ratings per enrollment: what may be shown while a campaign is open."""
+        return self.annotate(responses=Count("ratings", filter=Q(ratings__is_current=True)))
+
+    def with_answer_counts(self):
+        """Counted ratings per overall answer, for listings that span campaigns."""
+        counts = {
+            f"n_{answer}": Count(
+                "ratings", filter=Q(ratings__is_current=True, ratings__overall=answer)
+            )
+            for answer in Answer.values
+        }
+        return self.annotate(**counts)
+
+    def with_tally(self, campaign: Campaign):
+        """Responses and satisfied responses per enrollment, by SQL aggregates.
+
+        For the enrollments of `campaign` (whose rules say which answers count).
+        """
+        return self.filter(campaign=campaign).annotate(
+            responses=Count("ratings", filter=Q(ratings__is_current=True)),
+            satisfied=Count(
+                "ratings",
+                filter=Q(
+                    ratings__is_current=True,
+                    ratings__overall__in=campaign.satisfied_answers,
+                ),
+            ),
+        )
+
+    def eligible(self, campaign: Campaign):
+        """Enrollments that meet the campaign's rules, compared in exact integers:
+        satisfied × 10000 ≥ threshold (basis points) × responses, and the same for
+        coverage, so 90.0% qualifies and 89.96% does not on every database."""
+        return (
+            self.with_tally(campaign)
+            .filter(responses__gte=max(campaign.min_responses, 1))
+            .alias(
+                satisfied_scaled=F("satisfied") * 10000,
+                responses_scaled=F("responses") * 10000,
+            )
+            .filter(
+                satisfied_scaled__gte=F("responses") * campaign.threshold_basis_points,
+                responses_scaled__gte=F("households") * campaign.min_coverage_basis_points,
+            )
+        )
+
+
+class Enrollment(models.Model):
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("campaign")
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        verbose_name=_("community"),
+    )
+    company = models.ForeignKey(
+        PropertyCompany,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        verbose_name=_("property company during the campaign"),
+    )
+    households = models.PositiveIntegerField(
+        _("households"), help_text=_("Households at enrollment: the base of the coverage.")
+    )
+    created_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "community__district__code", "community__name"]
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "community"], name="enrollment_once_per_campaign"
+            ),
+            models.CheckConstraint(
+                condition=Q(households__gt=0), name="enrollment_has_households"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community.name} · {self.campaign.name}"
+
+
+class HouseholdCode(models.Model):
+    """A one-time code for one household. Only its keyed hash is stored."""
+
+    enrollment = models.ForeignKey(
+        Enrollment,
+        on_delete=models.PROTECT,
+        related_name="household_codes",
+        verbose_name=_("enrollment"),
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("household code")
+        verbose_name_plural = _("household codes")
+
+    def __str__(self) -> str:
+        return f"{self.code_hash[:10]}… · {self.enrollment.community.name}"
+
+
+class Rating(models.Model):
+    """One submission by a household. The latest one counts (is_current); the
+    earlier ones are kept as history and never deleted."""
+
+    household_code = models.ForeignKey(
+        HouseholdCode, on_delete=models.PROTECT, related_name="ratings"
+    )
+    # Copied from the code so that tallies group by it without a join.
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="ratings")
+    overall = models.CharField(_("overall satisfaction"), max_length=20, choices=Answer.choices)
+    comment = models.TextField(_("comment"), blank=True, max_length=500)
+    receipt = models.CharField(_("receipt number"), max_length=20, unique=True)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    is_current = models.BooleanField(_("counts"), default=True)
+    superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            # Exactly one counted rating per household code, enforced by the database.
+            models.UniqueConstraint(
+                fields=["household_code"],
+                condition=Q(is_current=True),
+                name="rating_one_current_per_code",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["enrollment", "is_current", "overall"], name="rating_tally_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt
+
+
+class RatingAnswer(models.Model):
+    rating = models.ForeignKey(Rating, on_delete=models.PROTECT, related_name="answers")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(_("answer"), max_length=20, choices=Answer.choices)
+
+    class Meta:
+        verbose_name = _("answer per criterion")
+        verbose_name_plural = _("answers per criterion")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rating", "criterion"], name="rating_answer_once_per_criterion"
+            )
+        ]
+
+
+class ModerationStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Showcase(models.Model):
+    """The showcase (风采展示) of one community in one campaign."""
+
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.PROTECT, related_name="showcase", verbose_name=_("enrollment")
+    )
+    headline = models.CharField(_("headline"), max_length=200, blank=True)
+    subheadline = models.CharField(_("subheadline"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("showcase")
+        verbose_name_plural = _("showcases")
+
+    def __str__(self) -> str:
+        return str(self.enrollment)
+
+
+class ShowcaseItem(models.Model):
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo with caption")  # 画说
+        FIGURE = "figure", _("Figure")  # 数说
+        HIGHLIGHT = "highlight", _("Highlight")  # 亮点、法宝
+        STORY = "story", _("Story")  # 暖心故事
+
+    showcase = models.ForeignKey(
+        Showcase, on_delete=models.CASCADE, related_name="items", verbose_name=_("showcase")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    criterion = models.ForeignKey(
+        Criterion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("criterion"),
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    figure_value = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    figure_unit = models.CharField(_("unit"), max_length=20, blank=True)
+    image = models.ImageField(_("photo"), upload_to="showcases/%Y/", null=True, blank=True)
+    image_is_illustration = models.BooleanField(
+        _("illustration"),
+        default=False,
+        help_text=_("Drawn for the demonstration, not a photograph of the community."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    status = models.CharField(
+        _("review"),
+        max_length=12,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.PENDING,
+    )
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["showcase", "order", "id"]
+        verbose_name = _("showcase item")
+        verbose_name_plural = _("showcase items")
+
+    def __str__(self) -> str:
+        return self.title or self.body[:30]

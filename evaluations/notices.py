@@ -1,0 +1,280 @@
+"""Printable household notices (住户评议通知): four A6 notices on each A4 page.
+
+Each notice carries one household code, as a QR code that opens the rating
+page (``SITE_URL/r/<code>``, a stable interface) and as text in groups of four
+for typing. The QR code is drawn as vector squares, so it stays sharp at any
+print resolution. The notice is always in Chinese: its texts are English
+msgids rendered under ``translation.override("zh-hans")``.
+
+The plain codes exist only in the returned bytes; they are never put in the
+PDF's metadata.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+
+import segno
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from reportlab.lib.colors import Color, black, white
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas as pdf_canvas
+
+from .codes import format_code
+
+CJK_FONT = "STSong-Light"  # an Adobe CID font every PDF reader has: nothing to embed
+CODE_FONT = "Courier-Bold"  # monospaced, so the groups of the code line up
+URL_FONT = "Helvetica"
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+COLUMNS, ROWS = 2, 2
+NOTICES_PER_PAGE = COLUMNS * ROWS
+NOTICE_WIDTH = PAGE_WIDTH / COLUMNS  # 105 mm: A6
+NOTICE_HEIGHT = PAGE_HEIGHT / ROWS  # 148.5 mm: A6
+PADDING = 8 * mm  # inside each notice, clear of the cut lines and of printer margins
+QR_SIZE = 44 * mm  # including the quiet zone
+QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 requires
+
+GREY = Color(0.45, 0.45, 0.45)
+LIGHT_GREY = Color(0.7, 0.7, 0.7)
+
+# Characters that must not begin a line, and those that must not end one (禁则).
+_NO_LINE_START = "，。、；：？！）》」』】〕〉”’…·,.;:?!)]}%"
+_NO_LINE_END = "（《「『【〔〈“‘([{"
+_TOKEN = re.compile(
+    rf"[{re.escape(_NO_LINE_END)}]*"  # opening brackets stick to what follows
+    r"(?:[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"  # one CJK character
+    r"|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+"  # or a Latin word
+    r"|\s+)"
+    rf"[{re.escape(_NO_LINE_START)}]*"  # closing punctuation sticks to what precedes
+)
+
+
+@functools.cache
+def _register_fonts() -> None:
+    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than `width`: between CJK characters
+    anywhere, between Latin words at spaces (a word wider than a line is cut)."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKEN.findall(text.strip()) or [text]:
+        candidate = line + token
+        if not line or pdfmetrics.stringWidth(candidate.rstrip(), font, size) <= width:
+            line = candidate
+            continue
+        lines.append(line.rstrip())
+        line = token.lstrip()
+    if line.strip():
+        lines.append(line.rstrip())
+    # A single token wider than the line (a long URL, say): cut it by characters.
+    result: list[str] = []
+    for item in lines:
+        while pdfmetrics.stringWidth(item, font, size) > width and len(item) > 1:
+            cut = len(item) - 1
+            while cut > 1 and pdfmetrics.stringWidth(item[:cut], font, size) > width:
+                cut -= 1
+            result.append(item[:cut])
+            item = item[cut:]
+        result.append(item)
+    return result
+
+
+def _fit(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
+    """Wrapped lines, at most `max_lines`; an overlong text ends with an ellipsis."""
+    lines = _wrap(text, font, size, width)
+    if len(lines) <= max_lines:
+        return lines
+    last = lines[max_lines - 1]
+    while last and pdfmetrics.stringWidth(last + "…", font, size) > width:
+        last = last[:-1]
+    return lines[: max_lines - 1] + [last + "…"]
+
+
+class _Column:
+    """Text set from the top of a notice downwards, centred or from the left."""
+
+    def __init__(self, canvas, left: float, top: float, width: float):
+        self.canvas = canvas
+        self.left = left
+        self.width = width
+        self.y = top
+
+    def gap(self, height: float) -> None:
+        self.y -= height
+
+    def lines(
+        self,
+        text: str,
+        *,
+        font: str = CJK_FONT,
+        size: float,
+        leading: float | None = None,
+        max_lines: int = 1,
+        centre: bool = True,
+        bold: bool = False,
+        colour=black,
+        indent: float = 0,
+        bullet: str = "",
+    ) -> None:
+        leading = leading or size * 1.3
+        c = self.canvas
+        c.saveState()
+        c.setFillColor(colour)
+        if bold:  # STSong-Light has no bold face: fill and stroke the outline instead
+            c.setStrokeColor(colour)
+            c.setLineWidth(size * 0.03)
+        for number, line in enumerate(_fit(text, font, size, self.width - indent, max_lines)):
+            self.y -= size
+            if bullet and number == 0:
+                c.setFont(font, size)
+                c.drawString(self.left, self.y, bullet)
+            t = c.beginText()
+            t.setFont(font, size)
+            if bold:
+                t.setTextRenderMode(2)
+            line_width = pdfmetrics.stringWidth(line, font, size)
+            x = self.left + (self.width - line_width) / 2 if centre else self.left + indent
+            t.setTextOrigin(x, self.y)
+            t.textOut(line)
+            c.drawText(t)
+            self.y -= leading - size
+        c.restoreState()
+
+
+def _draw_qr(canvas, url: str, x: float, y: float, size: float) -> None:
+    """The QR code of `url` as filled squares, quiet zone included, in a square
+    of `size` whose lower left corner is (x, y)."""
+    qr = segno.make(url, error="m", boost_error=False, micro=False)
+    rows = [list(row) for row in qr.matrix_iter(scale=1, border=QR_BORDER)]
+    module = size / len(rows)
+    canvas.saveState()
+    canvas.setFillColor(white)  # the quiet zone stays white whatever the paper
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColor(black)
+    path = canvas.beginPath()
+    for r, row in enumerate(rows):
+        top = y + size - r * module
+        c = 0
+        while c < len(row):
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c]:
+                c += 1
+            # One rectangle per horizontal run of dark modules.
+            path.rect(x + start * module, top - module, (c - start) * module, module)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
+
+
+def _draw_cut_lines(canvas) -> None:
+    canvas.saveState()
+    canvas.setStrokeColor(LIGHT_GREY)
+    canvas.setLineWidth(0.5)
+    canvas.setDash(4, 3)
+    for column in range(1, COLUMNS):
+        x = column * NOTICE_WIDTH
+        canvas.line(x, 0, x, PAGE_HEIGHT)
+    for row in range(1, ROWS):
+        y = row * NOTICE_HEIGHT
+        canvas.line(0, y, PAGE_WIDTH, y)
+    canvas.restoreState()
+
+
+def _draw_notice(canvas, left: float, bottom: float, fields: dict[str, str], code: str) -> None:
+    width = NOTICE_WIDTH - 2 * PADDING
+    col = _Column(canvas, left + PADDING, bottom + NOTICE_HEIGHT - PADDING, width)
+
+    col.lines(fields["title"], size=11.5, bold=True)
+    col.gap(3)
+    col.lines(fields["campaign"], size=8.5, max_lines=2, colour=GREY)
+    col.gap(3)
+    canvas.saveState()
+    canvas.setStrokeColor(LIGHT_GREY)
+    canvas.setLineWidth(0.5)
+    canvas.line(col.left, col.y, col.left + width, col.y)
+    canvas.restoreState()
+    col.gap(6)
+    col.lines(fields["community"], size=14, max_lines=2, bold=True)
+    col.gap(1)
+    col.lines(fields["district"], size=9)
+    col.gap(2)
+
+    qr_left = left + (NOTICE_WIDTH - QR_SIZE) / 2
+    url = settings.SITE_URL + "/r/" + code
+    _draw_qr(canvas, url, qr_left, col.y - QR_SIZE, QR_SIZE)
+    col.gap(QR_SIZE)  # the quiet zone is the space above and below the code
+
+    col.lines(fields["code_label"], size=8, colour=GREY)
+    col.gap(2)
+    col.lines(format_code(code), font=CODE_FONT, size=20)
+    col.gap(2)
+    col.lines(url, font=URL_FONT, size=7, colour=GREY)
+    col.gap(7)
+
+    for item in fields["instructions"]:
+        col.lines(item, size=8, leading=10.5, max_lines=3, centre=False, indent=8, bullet="•")
+        col.gap(1)
+    col.gap(3)
+    col.lines(fields["closes"], size=9, bold=True)
+
+
+def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
+    """A4 sheets of household notices for `codes` (canonical form, no dashes),
+    four per page with dashed cut lines, in Chinese."""
+    if not codes:
+        raise ValueError("No codes to print.")
+    _register_fonts()
+    campaign = enrollment.campaign
+    community = enrollment.community
+    district = community.district
+    buffer = io.BytesIO()
+    with translation.override("zh-hans"):
+        closes = timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d %H:%M")
+        fields = {
+            "title": _("Property service satisfaction rating · Household code"),
+            "campaign": campaign.display_name,
+            "community": community.display_name,
+            "district": " ".join(
+                part for part in (district.city_name, district.display_name) if part
+            ),
+            "code_label": _("Household code"),
+            "instructions": [
+                _("Scan the QR code, or open %(url)s and enter the household code.")
+                % {"url": settings.SITE_URL + "/r/"},
+                _("One code per household."),
+                _(
+                    "You can change your rating until rating closes; "
+                    "the last one you submit counts."
+                ),
+                _("Do not give your household code to anyone else."),
+            ],
+            "closes": _("Rating closes: %(date)s") % {"date": closes},
+        }
+        canvas = pdf_canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+        canvas.setTitle(
+            _("Household notices: %(community)s") % {"community": community.display_name}
+        )
+        canvas.setSubject(campaign.display_name)
+        canvas.setCreator("Manyi")
+        for start in range(0, len(codes), NOTICES_PER_PAGE):
+            _draw_cut_lines(canvas)
+            for index, code in enumerate(codes[start : start + NOTICES_PER_PAGE]):
+                column, row = index % COLUMNS, index // COLUMNS
+                left = column * NOTICE_WIDTH
+                bottom = PAGE_HEIGHT - (row + 1) * NOTICE_HEIGHT
+                _draw_notice(canvas, left, bottom, fields, code)
+            canvas.showPage()
+        canvas.save()
+    return buffer.getvalue()

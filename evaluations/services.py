@@ -1,0 +1,250 @@
+"""Domain operations. Each is atomic, checks the state it needs, and raises a
+DomainError subclass (with a message for the person) when it cannot act."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import Community
+
+from .codes import generate_code, generate_receipt, hash_code, normalize_code
+from .models import (
+    Answer,
+    Campaign,
+    Criterion,
+    Enrollment,
+    HouseholdCode,
+    Prerequisite,
+    Rating,
+    RatingAnswer,
+)
+
+COMMENT_MAX_LENGTH = 500
+
+
+class DomainError(Exception):
+    """An operation the rules do not allow; str(error) is shown to the person."""
+
+
+class CodeUnknown(DomainError):
+    pass
+
+
+class WindowClosed(DomainError):
+    def __init__(self, message: str, campaign: Campaign):
+        super().__init__(message)
+        self.campaign = campaign
+
+
+class InvalidRating(DomainError):
+    pass
+
+
+class CodesNotIssued(DomainError):
+    pass
+
+
+class EnrollmentRefused(DomainError):
+    pass
+
+
+# --- campaigns and enrollments ------------------------------------------------
+
+
+def campaign_apply_default_rules(campaign: Campaign) -> None:
+    """Give a campaign without criteria or prerequisites the default set."""
+    if not campaign.criteria.exists():
+        campaign.criteria.set(Criterion.objects.filter(is_default=True))
+    if not campaign.prerequisites.exists():
+        campaign.prerequisites.set(Prerequisite.objects.filter(is_default=True))
+
+
+def enrollment_create(campaign: Campaign, community: Community) -> Enrollment:
+    """Enroll a community; the company serving it now is recorded with the campaign."""
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.OPEN):
+        raise EnrollmentRefused(_("Communities can only be enrolled before a campaign closes."))
+    if community.company_id is None:
+        raise EnrollmentRefused(
+            _("%(community)s has no property company on record; set it first.")
+            % {"community": community.name}
+        )
+    enrollment, _created = Enrollment.objects.get_or_create(
+        campaign=campaign,
+        community=community,
+        defaults={"company_id": community.company_id, "households": community.households},
+    )
+    return enrollment
+
+
+# --- household codes ----------------------------------------------------------
+
+
+@transaction.atomic
+def codes_issue(enrollment: Enrollment, count: int, *, issued_by=None) -> list[str]:
+    """Issue `count` new codes for an enrollment and return them in plain text.
+
+    The plain codes exist only in the return value: print them now. At most one
+    code per household is issued, so coverage cannot pass 100%.
+    """
+    enrollment = Enrollment.objects.select_for_update().select_related("campaign").get(
+        pk=enrollment.pk
+    )
+    if count < 1:
+        raise CodesNotIssued(_("Give a number of codes of at least 1."))
+    if enrollment.campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.OPEN):
+        raise CodesNotIssued(
+            _("The campaign is %(status)s: codes are issued only before it closes.")
+            % {"status": enrollment.campaign.get_status_display()}
+        )
+    existing = enrollment.household_codes.count()
+    if existing + count > enrollment.households:
+        raise CodesNotIssued(
+            _(
+                "%(community)s has %(households)d households and %(existing)d codes "
+                "already; %(count)d more would exceed one code per household."
+            )
+            % {
+                "community": enrollment.community.name,
+                "households": enrollment.households,
+                "existing": existing,
+                "count": count,
+            }
+        )
+    now = timezone.now()
+    codes: list[str] = []
+    while len(codes) < count:
+        codes = list(dict.fromkeys(codes + [generate_code() for _ in range(count - len(codes))]))
+    HouseholdCode.objects.bulk_create(
+        [
+            HouseholdCode(
+                enrollment=enrollment, code_hash=hash_code(c), issued_at=now, issued_by=issued_by
+            )
+            for c in codes
+        ]
+    )
+    return codes
+
+
+def household_code_lookup(raw_code: str) -> HouseholdCode:
+    code = normalize_code(raw_code)
+    if code is None:
+        raise CodeUnknown(
+            _(
+                "This is not a household code. A code has 12 letters and digits, "
+                "printed on your household notice."
+            )
+        )
+    try:
+        return HouseholdCode.objects.select_related(
+            "enrollment__campaign", "enrollment__community__district", "enrollment__company"
+        ).get(code_hash=hash_code(code))
+    except HouseholdCode.DoesNotExist:
+        raise CodeUnknown(
+            _("This code is not known. Check it against your household notice and try again.")
+        ) from None
+
+
+def check_window(campaign: Campaign, now=None) -> None:
+    now = now or timezone.now()
+    if campaign.accepts_ratings(now):
+        return
+    if campaign.status == Campaign.Status.DRAFT or (
+        campaign.status == Campaign.Status.OPEN and now < campaign.opens_at
+    ):
+        message = _("Rating has not started yet. It opens on %(date)s.")
+        date = campaign.opens_at
+    else:
+        message = _("Rating for this campaign closed on %(date)s. Thank you for your interest.")
+        date = campaign.closes_at
+    raise WindowClosed(
+        message % {"date": timezone.localtime(date).strftime("%Y-%m-%d %H:%M")}, campaign
+    )
+
+
+# --- ratings ------------------------------------------------------------------
+
+
+def rating_submit(
+    raw_code: str,
+    *,
+    overall: str,
+    answers: Mapping[int, str],
+    comment: str = "",
+    client_ip: str | None = None,
+    user_agent: str = "",
+    now=None,
+) -> Rating:
+    """Record a household's rating. The previous counted rating of the same code,
+    if any, stays as history and stops counting; exactly one counts.
+
+    Concurrent submits of one code are serialised by a row lock on the code
+    (PostgreSQL) or the database's single writer (SQLite); the partial unique
+    index `rating_one_current_per_code` guarantees the outcome either way.
+    """
+    code = household_code_lookup(raw_code)
+    campaign = code.enrollment.campaign
+    criteria = list(campaign.criteria.order_by("order", "code"))
+    _validate_rating(overall, answers, comment, criteria)
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                # Lock the household's code row: concurrent submits of the same code queue here.
+                locked = HouseholdCode.objects.select_for_update().get(pk=code.pk)
+                campaign.refresh_from_db(fields=["status", "opens_at", "closes_at"])
+                now_ = now or timezone.now()
+                check_window(campaign, now_)
+                Rating.objects.filter(household_code=locked, is_current=True).update(
+                    is_current=False, superseded_at=now_
+                )
+                rating = Rating.objects.create(
+                    household_code=locked,
+                    enrollment_id=locked.enrollment_id,
+                    overall=overall,
+                    comment=comment.strip(),
+                    receipt=generate_receipt(),
+                    submitted_at=now_,
+                    is_current=True,
+                    client_ip=client_ip or None,
+                    user_agent=(user_agent or "")[:300],
+                )
+                RatingAnswer.objects.bulk_create(
+                    [
+                        RatingAnswer(rating=rating, criterion=c, answer=answers[c.pk])
+                        for c in criteria
+                    ]
+                )
+                return rating
+        except IntegrityError:
+            # Only reachable where the lock is not honoured: the unique index refused
+            # a second current rating. Try again on top of the one that won.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _validate_rating(
+    overall: str, answers: Mapping[int, str], comment: str, criteria: list[Criterion]
+) -> None:
+    if overall not in Answer.values:
+        raise InvalidRating(_("Choose your overall satisfaction."))
+    missing = [c.display_name for c in criteria if answers.get(c.pk) not in Answer.values]
+    if missing:
+        raise InvalidRating(
+            _("Answer every question: %(missing)s.") % {"missing": "、".join(missing)}
+        )
+    unknown = set(answers) - {c.pk for c in criteria}
+    if unknown:
+        raise InvalidRating(_("The form does not match this campaign's questions."))
+    if len(comment or "") > COMMENT_MAX_LENGTH:
+        raise InvalidRating(
+            _("The comment is limited to %(n)d characters.") % {"n": COMMENT_MAX_LENGTH}
+        )
+
+
+def household_has_rated(code: HouseholdCode) -> bool:
+    return Rating.objects.filter(household_code=code, is_current=True).exists()

@@ -1,0 +1,129 @@
+"""The tally: rate, responses and coverage per enrollment, from SQL aggregates.
+
+The database counts (one GROUP BY over the counted ratings); Python only turns
+the counts into exact fractions and compares them with the campaign's rules.
+Nothing here loops over ratings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
+
+from .models import Campaign, Enrollment, Rating
+
+
+class RatesNotAvailable(Exception):
+    """Rates are not computed while residents can still rate."""
+
+
+def percent_floor(value: Fraction | None) -> Decimal | None:
+    """A fraction as a percentage with one decimal, rounded down.
+
+    Rounded down so that a rate below the threshold never shows as reaching it:
+    89.96% shows as 89.9%, not 90.0%.
+    """
+    if value is None:
+        return None
+    tenths = (value * 1000).numerator // (value * 1000).denominator
+    return (Decimal(tenths) / 10).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    enrollment_id: int
+    households: int
+    responses: int
+    satisfied: int
+    campaign: Campaign = field(repr=False)
+
+    @property
+    def rate(self) -> Fraction | None:
+        return Fraction(self.satisfied, self.responses) if self.responses else None
+
+    @property
+    def coverage(self) -> Fraction:
+        return Fraction(self.responses, self.households)
+
+    @property
+    def rate_percent(self) -> Decimal | None:
+        return percent_floor(self.rate)
+
+    @property
+    def coverage_percent(self) -> Decimal:
+        return percent_floor(self.coverage)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the enrollment is not eligible; empty when it is."""
+        c = self.campaign
+        reasons = []
+        if self.responses == 0:
+            return [_("No counted ratings.")]
+        if self.responses < c.min_responses:
+            reasons.append(
+                _("Too few responses: %(n)d, the rules ask for at least %(min)d.")
+                % {"n": self.responses, "min": c.min_responses}
+            )
+        if self.coverage < Fraction(c.min_coverage_percent) / 100:
+            reasons.append(
+                _("Too little coverage: %(cov)s%% of households, the rules ask for %(min)s%%.")
+                % {"cov": self.coverage_percent, "min": c.min_coverage_percent}
+            )
+        if self.rate < Fraction(c.threshold_percent) / 100:
+            reasons.append(
+                _("Satisfaction %(rate)s%% is below the threshold of %(min)s%%.")
+                % {"rate": self.rate_percent, "min": c.threshold_percent}
+            )
+        return reasons
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+
+def campaign_tally(campaign: Campaign) -> dict[int, TallyRow]:
+    """The tally of every enrollment of a closed campaign, keyed by enrollment id."""
+    if not campaign.rates_visible:
+        raise RatesNotAvailable(
+            _("Rates are not shown while the campaign is open; only turnout is.")
+        )
+    rows = Enrollment.objects.with_tally(campaign).values(
+        "id", "households", "responses", "satisfied"
+    )
+    return {
+        r["id"]: TallyRow(r["id"], r["households"], r["responses"], r["satisfied"], campaign)
+        for r in rows
+    }
+
+
+def enrollment_tally(enrollment: Enrollment) -> TallyRow:
+    campaign = enrollment.campaign
+    if not campaign.rates_visible:
+        raise RatesNotAvailable(
+            _("Rates are not shown while the campaign is open; only turnout is.")
+        )
+    counts = Rating.objects.filter(enrollment=enrollment, is_current=True).aggregate(
+        responses=Count("id"),
+        satisfied=Count("id", filter=Q(overall__in=campaign.satisfied_answers)),
+    )
+    return TallyRow(
+        enrollment.pk, enrollment.households, counts["responses"], counts["satisfied"], campaign
+    )
+
+
+def campaign_turnout(campaign: Campaign) -> dict[str, int]:
+    """Enrollments, counted ratings and households of a campaign: shown at every stage."""
+    enrollments = Enrollment.objects.filter(campaign=campaign).aggregate(
+        enrollments=Count("id"), households=Sum("households")
+    )
+    responses = Rating.objects.filter(enrollment__campaign=campaign, is_current=True).count()
+    return {
+        "enrollments": enrollments["enrollments"],
+        "households": enrollments["households"] or 0,
+        "responses": responses,
+    }

@@ -1,0 +1,49 @@
+"""Slowing down and then refusing clients that try wrong household codes.
+
+Two limits on failed look-ups per client address, kept in the shared cache
+(Redis in production, so every app server sees the same counts): past the
+first (CODE_FAILURES_SLOWDOWN, default 5 a minute) the client must wait for
+the minute to end; past the second (CODE_FAILURES_LOCKOUT, default 20 an hour)
+it is refused until the hour ends. Only failures count, so a household that
+scans its QR code is never slowed by its neighbours' successes. While a client
+is limited, correct codes are refused too: otherwise guessing would go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+GROUP_SLOW = "household-code-failures:slow"
+GROUP_LOCK = "household-code-failures:lock"
+
+
+@dataclass(frozen=True)
+class Limited:
+    locked_out: bool
+    seconds_left: int
+
+
+def _usage(request: HttpRequest, group: str, rate: str, increment: bool):
+    return get_usage(
+        request, group=group, key="ip", rate=rate, method=get_usage.ALL, increment=increment
+    )
+
+
+def check(request: HttpRequest) -> Limited | None:
+    """Whether this client may try a code now."""
+    lock = _usage(request, GROUP_LOCK, settings.CODE_FAILURES_LOCKOUT, increment=False)
+    if lock and lock["count"] >= lock["limit"]:
+        return Limited(locked_out=True, seconds_left=max(int(lock["time_left"]), 1))
+    slow = _usage(request, GROUP_SLOW, settings.CODE_FAILURES_SLOWDOWN, increment=False)
+    if slow and slow["count"] >= slow["limit"]:
+        return Limited(locked_out=False, seconds_left=max(int(slow["time_left"]), 1))
+    return None
+
+
+def record_failure(request: HttpRequest) -> None:
+    _usage(request, GROUP_SLOW, settings.CODE_FAILURES_SLOWDOWN, increment=True)
+    _usage(request, GROUP_LOCK, settings.CODE_FAILURES_LOCKOUT, increment=True)

@@ -1,0 +1,13 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "evaluations"
+
+urlpatterns = [
+    path("r/", views.code_entry, name="code_entry"),
+    # The address printed in household QR codes (SPEC: stable interface). A
+    # trailing slash, dashes and lower case are tolerated; the view normalises.
+    re_path(r"^r/(?P<code>[A-Za-z0-9\-]{1,40})/?$", views.rate, name="rate"),
+    path("receipts/<str:receipt>/", views.receipt, name="receipt"),
+]

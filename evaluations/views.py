@@ -1,0 +1,171 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import throttle
+from .codes import format_code, normalize_code
+from .forms import CodeForm, RatingForm
+from .models import Campaign, Rating
+from .services import (
+    CodeUnknown,
+    InvalidRating,
+    WindowClosed,
+    check_window,
+    household_code_lookup,
+    household_has_rated,
+    rating_submit,
+)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.accepting_ratings().order_by("closes_at")
+    return render(
+        request, "home.html", {"open_campaigns": campaigns, "code_form": CodeForm()}
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means "not healthy", never a 500 page
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _limited_response(request: HttpRequest, limited: throttle.Limited) -> HttpResponse:
+    minutes = max(1, -(-limited.seconds_left // 60))
+    if limited.locked_out:
+        message = _(
+            "Too many wrong codes were tried from this network. Code entry is paused "
+            "for about %(minutes)d minutes."
+        ) % {"minutes": minutes}
+    else:
+        message = _(
+            "Several wrong codes in a row. Please wait about %(seconds)d seconds, then "
+            "check the code on your notice and try again."
+        ) % {"seconds": limited.seconds_left}
+    response = render(
+        request,
+        "evaluations/code_entry.html",
+        {"form": CodeForm(), "limited_message": message},
+        status=429,
+    )
+    response["Retry-After"] = str(limited.seconds_left)
+    return response
+
+
+@never_cache
+@require_GET
+def code_entry(request: HttpRequest) -> HttpResponse:
+    """The page to type a household code in; a GET form, so it works everywhere."""
+    if "code" not in request.GET:
+        return render(request, "evaluations/code_entry.html", {"form": CodeForm()})
+    form = CodeForm(request.GET)
+    limited = throttle.check(request)
+    if limited:
+        return _limited_response(request, limited)
+    if form.is_valid():
+        code = normalize_code(form.cleaned_data["code"])
+        if code:
+            return redirect("evaluations:rate", code=code)
+        form.add_error(
+            "code",
+            _(
+                "A household code has 12 letters and digits (no 0, O, 1 or I), "
+                "for example K7QM-X2PA-9RTD."
+            ),
+        )
+    throttle.record_failure(request)
+    return render(request, "evaluations/code_entry.html", {"form": form}, status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    limited = throttle.check(request)
+    if limited:
+        return _limited_response(request, limited)
+    try:
+        household_code = household_code_lookup(code)
+    except CodeUnknown as error:
+        throttle.record_failure(request)
+        form = CodeForm(initial={"code": code})
+        return render(
+            request,
+            "evaluations/code_entry.html",
+            {"form": form, "error": str(error)},
+            status=404,
+        )
+    enrollment = household_code.enrollment
+    campaign = enrollment.campaign
+    context = {
+        "enrollment": enrollment,
+        "campaign": campaign,
+        "community": enrollment.community,
+        "code_display": format_code(normalize_code(code)),
+    }
+    try:
+        check_window(campaign)
+    except WindowClosed as error:
+        return render(
+            request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
+        )
+
+    criteria = list(campaign.criteria.order_by("order", "code"))
+    form = RatingForm(request.POST or None, criteria=criteria)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rating = rating_submit(
+                code,
+                overall=form.cleaned_data["overall"],
+                answers=form.answers(),
+                comment=form.cleaned_data["comment"],
+                client_ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except WindowClosed as error:
+            return render(
+                request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
+            )
+        except InvalidRating as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect(reverse("evaluations:receipt", args=[rating.receipt]))
+    context.update(
+        form=form,
+        already_rated=household_has_rated(household_code),
+        closes_at=timezone.localtime(campaign.closes_at),
+    )
+    return render(
+        request, "evaluations/rate.html", context, status=400 if form.errors else 200
+    )
+
+
+@never_cache
+@require_GET
+def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
+    """The thank-you page with the receipt number. It shows that the rating was
+    recorded, and never what it said."""
+    rating = get_object_or_404(
+        Rating.objects.select_related("enrollment__community", "enrollment__campaign"),
+        receipt=receipt.upper(),
+    )
+    return render(
+        request,
+        "evaluations/receipt.html",
+        {
+            "rating": rating,
+            "campaign": rating.enrollment.campaign,
+            "community": rating.enrollment.community,
+        },
+    )

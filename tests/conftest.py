@@ -1,0 +1,93 @@
+"""Shared fixtures: the places, companies and campaigns the tests talk about.
+
+Personas follow SPEC: a resident holding a household code, a staff officer.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from communities.models import Community, District, PropertyCompany, Street
+from communities.validators import make_uscc
+from evaluations.models import Campaign, Criterion
+from evaluations.services import campaign_apply_default_rules, codes_issue, enrollment_create
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def qiaokou(db):
+    return District.objects.create(code="420104", name="硚口区", name_en="Qiaokou District")
+
+
+@pytest.fixture
+def jiangan(db):
+    return District.objects.create(code="420102", name="江岸区", name_en="Jiang'an District")
+
+
+@pytest.fixture
+def company(db):
+    return PropertyCompany.objects.create(
+        name="武汉惠之美物业服务有限公司", credit_code=make_uscc("91420104MA4K00001")
+    )
+
+
+@pytest.fixture
+def community(qiaokou, company):
+    street = Street.objects.create(district=qiaokou, name="古田街道")
+    return Community.objects.create(
+        district=qiaokou, street=street, name="汉口春天", households=100, company=company
+    )
+
+
+def make_campaign(slug="test-campaign", status=Campaign.Status.OPEN, **kwargs) -> Campaign:
+    now = timezone.now()
+    defaults = dict(
+        name="测试评选",
+        name_en="Test campaign",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=10),
+        status=status,
+        min_responses=1,
+        min_coverage_percent=0,
+    )
+    defaults.update(kwargs)
+    campaign = Campaign.objects.create(slug=slug, **defaults)
+    campaign_apply_default_rules(campaign)
+    return campaign
+
+
+@pytest.fixture
+def open_campaign(db):
+    return make_campaign()
+
+
+@pytest.fixture
+def enrollment(open_campaign, community):
+    return enrollment_create(open_campaign, community)
+
+
+@pytest.fixture
+def household_code(enrollment) -> str:
+    """A resident's plain household code, as printed on their notice."""
+    return codes_issue(enrollment, 1)[0]
+
+
+@pytest.fixture
+def criteria(db):
+    return list(Criterion.objects.filter(is_default=True).order_by("order"))
+
+
+def rating_post_data(criteria, overall="satisfied", answer="satisfied", comment=""):
+    data = {"overall": overall, "comment": comment}
+    for criterion in criteria:
+        data[f"criterion_{criterion.pk}"] = answer
+    return data
