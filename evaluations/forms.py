@@ -28,7 +28,10 @@ class RatingForm(forms.Form):
         label=_("Overall, how satisfied are you with your property company's service?"),
         choices=Answer.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose your overall satisfaction.")},
+        error_messages={
+            "required": _("Choose your overall satisfaction."),
+            "invalid_choice": _("Choose your overall satisfaction."),
+        },
     )
     comment = forms.CharField(
         label=_("Comment (optional)"),

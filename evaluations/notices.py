@@ -39,7 +39,7 @@ NOTICES_PER_PAGE = COLUMNS * ROWS
 NOTICE_WIDTH = PAGE_WIDTH / COLUMNS  # 105 mm: A6
 NOTICE_HEIGHT = PAGE_HEIGHT / ROWS  # 148.5 mm: A6
 PADDING = 8 * mm  # inside each notice, clear of the cut lines and of printer margins
-QR_SIZE = 44 * mm  # including the quiet zone
+QR_SIZE = 48 * mm  # including the quiet zone
 QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 requires
 
 GREY = Color(0.45, 0.45, 0.45)
@@ -55,6 +55,12 @@ _TOKEN = re.compile(
     r"|\s+)"
     rf"[{re.escape(_NO_LINE_START)}]*"  # closing punctuation sticks to what precedes
 )
+
+
+# Dots that the Adobe-GB1 fonts of some PDF readers (poppler with Noto CJK, for one)
+# do not draw from STSong-Light: shown as boxes. The katakana middle dot is drawn
+# everywhere, so a "·" in a title or a campaign name is printed as "・".
+_CJK_SUBSTITUTES = str.maketrans(dict.fromkeys("\u00b7\u2022\u2027\u2219\u22c5", "\u30fb"))
 
 
 @functools.cache
@@ -124,7 +130,7 @@ class _Column:
         bold: bool = False,
         colour=black,
         indent: float = 0,
-        bullet: str = "",
+        bullet: bool = False,
     ) -> None:
         leading = leading or size * 1.3
         c = self.canvas
@@ -133,11 +139,12 @@ class _Column:
         if bold:  # STSong-Light has no bold face: fill and stroke the outline instead
             c.setStrokeColor(colour)
             c.setLineWidth(size * 0.03)
+        if font == CJK_FONT:
+            text = text.translate(_CJK_SUBSTITUTES)
         for number, line in enumerate(_fit(text, font, size, self.width - indent, max_lines)):
             self.y -= size
-            if bullet and number == 0:
-                c.setFont(font, size)
-                c.drawString(self.left, self.y, bullet)
+            if bullet and number == 0:  # a filled dot, centred on the line's x-height
+                c.circle(self.left + indent / 2 - 1, self.y + size * 0.35, size * 0.14, 0, 1)
             t = c.beginText()
             t.setFont(font, size)
             if bold:
@@ -192,7 +199,9 @@ def _draw_cut_lines(canvas) -> None:
     canvas.restoreState()
 
 
-def _draw_notice(canvas, left: float, bottom: float, fields: dict[str, str], code: str) -> None:
+def _draw_notice(canvas, left: float, bottom: float, fields: dict, code: str) -> float:
+    """Draw one notice in the A6 cell whose lower left corner is (left, bottom);
+    return the height left free above the bottom padding (negative: overflow)."""
     width = NOTICE_WIDTH - 2 * PADDING
     col = _Column(canvas, left + PADDING, bottom + NOTICE_HEIGHT - PADDING, width)
 
@@ -224,10 +233,11 @@ def _draw_notice(canvas, left: float, bottom: float, fields: dict[str, str], cod
     col.gap(7)
 
     for item in fields["instructions"]:
-        col.lines(item, size=8, leading=10.5, max_lines=3, centre=False, indent=8, bullet="•")
+        col.lines(item, size=9, leading=12, max_lines=3, centre=False, indent=9, bullet=True)
         col.gap(1)
     col.gap(3)
     col.lines(fields["closes"], size=9, bold=True)
+    return col.y - (bottom + PADDING)
 
 
 def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
@@ -267,6 +277,7 @@ def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
             _("Household notices: %(community)s") % {"community": community.display_name}
         )
         canvas.setSubject(campaign.display_name)
+        canvas.setAuthor("Manyi")
         canvas.setCreator("Manyi")
         for start in range(0, len(codes), NOTICES_PER_PAGE):
             _draw_cut_lines(canvas)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -67,9 +66,9 @@ class Command(BaseCommand):
         campaign_obj = self._campaign(campaign)
         community_obj = self._community(community)
         try:
-            enrollment = Enrollment.objects.select_related(
-                "campaign", "community__district"
-            ).get(campaign=campaign_obj, community=community_obj)
+            enrollment = Enrollment.objects.select_related("campaign", "community__district").get(
+                campaign=campaign_obj, community=community_obj
+            )
         except Enrollment.DoesNotExist:
             raise CommandError(
                 f"{community_obj.name} ({community_obj.district.name}, id {community_obj.pk}) "
@@ -99,7 +98,9 @@ class Command(BaseCommand):
         except services.DomainError as error:
             raise CommandError(str(error)) from error
         except OSError as error:
-            raise CommandError(f"Could not write {output_path}: {error}. No codes were issued.")
+            raise CommandError(
+                f"Could not write {output_path}: {error}. No codes were issued."
+            ) from error
 
         if output_path is not None:
             pages = -(-len(codes) // 4)
@@ -137,14 +138,13 @@ class Command(BaseCommand):
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
-    """Write `data` to a new file at `path`, complete or not at all."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
+    """Write `data` to `path`, which must not exist yet; on failure leave no partial file."""
+    with open(path, "xb") as file:  # "x": never overwrite a file created meanwhile
+        try:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        # A hard link fails if the name was taken meanwhile: never overwrite.
-        os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+        except BaseException:
+            file.close()
+            path.unlink(missing_ok=True)
+            raise

@@ -1,0 +1,40 @@
+# Manyi's front door. `make run` and `make test` are the stable interfaces (SPEC).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test install lint messages check clean-db
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Manyi needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: environment, install, migrate the embedded SQLite database, demo data, serve on :$(PORT)
+run: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 PORT=$(PORT) $(PY) manage.py load_demo --demo-accounts
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## test: the whole suite; DATABASE_URL selects the database (SQLite when unset)
+test: install
+	$(VENV)/bin/pytest
+
+## lint: ruff, and no model change without its migration
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+## messages: re-extract translatable strings and compile the catalogues
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=tests
+	$(PY) manage.py compilemessages --ignore=.venv
+
+## clean-db: forget the embedded demo database (the next `make run` makes a new one)
+clean-db:
+	rm -f db.sqlite3
