@@ -153,6 +153,4 @@ class Community(BilingualNameMixin, models.Model):
         from django.core.exceptions import ValidationError
 
         if self.street_id and self.district_id and self.street.district_id != self.district_id:
-            raise ValidationError(
-                {"street": _("This street belongs to another district.")}
-            )
+            raise ValidationError({"street": _("This street belongs to another district.")})

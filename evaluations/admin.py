@@ -123,8 +123,9 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if not obj.campaign.rates_visible:
             return None
         satisfied = sum(getattr(obj, f"n_{a}") for a in obj.campaign.satisfied_answers)
-        responses = sum(getattr(obj, f"n_{a}") for a in ("satisfied", "basically_satisfied",
-                                                          "unsatisfied"))
+        responses = sum(
+            getattr(obj, f"n_{a}") for a in ("satisfied", "basically_satisfied", "unsatisfied")
+        )
         return TallyRow(obj.pk, obj.households, responses, satisfied, obj.campaign)
 
     @admin.display(description=_("codes issued"), ordering="_codes")
@@ -160,7 +161,8 @@ class EnrollmentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if queryset.count() != 1:
             self.message_user(
-                request, gettext("Choose exactly one enrollment to issue codes for."),
+                request,
+                gettext("Choose exactly one enrollment to issue codes for."),
                 messages.ERROR,
             )
             return None
@@ -238,8 +240,7 @@ class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .exclude(enrollment__campaign__status__in=[Campaign.Status.DRAFT,
-                                                       Campaign.Status.OPEN])
+            .exclude(enrollment__campaign__status__in=[Campaign.Status.DRAFT, Campaign.Status.OPEN])
         )
 
 

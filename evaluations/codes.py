@@ -60,9 +60,7 @@ def format_code(code: str) -> str:
 
 
 def hash_code(code: str) -> str:
-    return hmac.new(
-        settings.HOUSEHOLD_CODE_KEY.encode(), code.encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(settings.HOUSEHOLD_CODE_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
 def generate_receipt() -> str:

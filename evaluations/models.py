@@ -189,9 +189,8 @@ class Campaign(models.Model):
         ):
             raise ValidationError(
                 {
-                    "satisfied_answers": _(
-                        "Give a non-empty list drawn from: %(values)s."
-                    ) % {"values": ", ".join(Answer.values)}
+                    "satisfied_answers": _("Give a non-empty list drawn from: %(values)s.")
+                    % {"values": ", ".join(Answer.values)}
                 }
             )
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
@@ -295,9 +294,7 @@ class Enrollment(models.Model):
             models.UniqueConstraint(
                 fields=["campaign", "community"], name="enrollment_once_per_campaign"
             ),
-            models.CheckConstraint(
-                condition=Q(households__gt=0), name="enrollment_has_households"
-            ),
+            models.CheckConstraint(condition=Q(households__gt=0), name="enrollment_has_households"),
         ]
 
     def __str__(self) -> str:
@@ -384,6 +381,9 @@ class RatingAnswer(models.Model):
                 fields=["rating", "criterion"], name="rating_answer_once_per_criterion"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.get_answer_display()}"
 
 
 class ModerationStatus(models.TextChoices):

@@ -57,10 +57,10 @@ _TOKEN = re.compile(
 )
 
 
-# Dots that the Adobe-GB1 fonts of some PDF readers (poppler with Noto CJK, for one)
-# do not draw from STSong-Light: shown as boxes. The katakana middle dot is drawn
-# everywhere, so a "·" in a title or a campaign name is printed as "・".
-_CJK_SUBSTITUTES = str.maketrans(dict.fromkeys("\u00b7\u2022\u2027\u2219\u22c5", "\u30fb"))
+# Dots that some PDF readers (poppler substituting Noto Sans CJK, for one) show as
+# boxes in STSong-Light. They do draw the full-width katakana middle dot, so a "·"
+# in a title or a name is printed as "・", without the spaces around it.
+_CJK_SUBSTITUTES = re.compile(r" *[\u00b7\u2022\u2027\u2219\u22c5] *")
 
 
 @functools.cache
@@ -140,7 +140,7 @@ class _Column:
             c.setStrokeColor(colour)
             c.setLineWidth(size * 0.03)
         if font == CJK_FONT:
-            text = text.translate(_CJK_SUBSTITUTES)
+            text = _CJK_SUBSTITUTES.sub("\u30fb", text)
         for number, line in enumerate(_fit(text, font, size, self.width - indent, max_lines)):
             self.y -= size
             if bullet and number == 0:  # a filled dot, centred on the line's x-height
@@ -199,11 +199,21 @@ def _draw_cut_lines(canvas) -> None:
     canvas.restoreState()
 
 
-def _draw_notice(canvas, left: float, bottom: float, fields: dict, code: str) -> float:
-    """Draw one notice in the A6 cell whose lower left corner is (left, bottom);
-    return the height left free above the bottom padding (negative: overflow)."""
+class _NullCanvas:
+    """Takes any drawing call and draws nothing: for measuring a notice."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+
+def _draw_notice(
+    canvas, left: float, bottom: float, fields: dict, code: str, *, drop: float = 0
+) -> float:
+    """Draw one notice in the A6 cell whose lower left corner is (left, bottom),
+    starting `drop` below the top padding; return the height left free above
+    the bottom padding (negative: overflow)."""
     width = NOTICE_WIDTH - 2 * PADDING
-    col = _Column(canvas, left + PADDING, bottom + NOTICE_HEIGHT - PADDING, width)
+    col = _Column(canvas, left + PADDING, bottom + NOTICE_HEIGHT - PADDING - drop, width)
 
     col.lines(fields["title"], size=11.5, bold=True)
     col.gap(3)
@@ -223,7 +233,7 @@ def _draw_notice(canvas, left: float, bottom: float, fields: dict, code: str) ->
     qr_left = left + (NOTICE_WIDTH - QR_SIZE) / 2
     url = settings.SITE_URL + "/r/" + code
     _draw_qr(canvas, url, qr_left, col.y - QR_SIZE, QR_SIZE)
-    col.gap(QR_SIZE)  # the quiet zone is the space above and below the code
+    col.gap(QR_SIZE)  # QR_SIZE includes the quiet zone: no gap needed around it
 
     col.lines(fields["code_label"], size=8, colour=GREY)
     col.gap(2)
@@ -279,13 +289,16 @@ def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
         canvas.setSubject(campaign.display_name)
         canvas.setAuthor("Manyi")
         canvas.setCreator("Manyi")
+        # Centre the notice in its cell: the free height is the same for every code.
+        free = _draw_notice(_NullCanvas(), 0, 0, fields, codes[0])
+        drop = max(free, 0) / 2
         for start in range(0, len(codes), NOTICES_PER_PAGE):
             _draw_cut_lines(canvas)
             for index, code in enumerate(codes[start : start + NOTICES_PER_PAGE]):
                 column, row = index % COLUMNS, index // COLUMNS
                 left = column * NOTICE_WIDTH
                 bottom = PAGE_HEIGHT - (row + 1) * NOTICE_HEIGHT
-                _draw_notice(canvas, left, bottom, fields, code)
+                _draw_notice(canvas, left, bottom, fields, code, drop=drop)
             canvas.showPage()
         canvas.save()
     return buffer.getvalue()

@@ -90,8 +90,8 @@ def codes_issue(enrollment: Enrollment, count: int, *, issued_by=None) -> list[s
     The plain codes exist only in the return value: print them now. At most one
     code per household is issued, so coverage cannot pass 100%.
     """
-    enrollment = Enrollment.objects.select_for_update().select_related("campaign").get(
-        pk=enrollment.pk
+    enrollment = (
+        Enrollment.objects.select_for_update().select_related("campaign").get(pk=enrollment.pk)
     )
     if count < 1:
         raise CodesNotIssued(_("Give a number of codes of at least 1."))

@@ -25,9 +25,7 @@ from .services import (
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.accepting_ratings().order_by("closes_at")
-    return render(
-        request, "home.html", {"open_campaigns": campaigns, "code_form": CodeForm()}
-    )
+    return render(request, "home.html", {"open_campaigns": campaigns, "code_form": CodeForm()})
 
 
 @never_cache
@@ -146,9 +144,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         already_rated=household_has_rated(household_code),
         closes_at=timezone.localtime(campaign.closes_at),
     )
-    return render(
-        request, "evaluations/rate.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
 
 
 @never_cache

@@ -32,7 +32,9 @@ CHANGELISTS = [
 @pytest.fixture
 def officer(db):
     """A city officer with full admin rights."""
-    return get_user_model().objects.create_superuser("officer", "o@example.org", "x-long-password-1")
+    return get_user_model().objects.create_superuser(
+        "officer", "o@example.org", "x-long-password-1"
+    )
 
 
 @pytest.fixture
@@ -95,9 +97,7 @@ def test_once_closed_rates_and_ratings_are_shown_read_only(
 
 def test_staff_issue_and_print_codes_from_the_admin(officer_client, enrollment):
     url = reverse("admin:evaluations_enrollment_changelist")
-    form = officer_client.post(
-        url, {"action": "issue_codes", "_selected_action": [enrollment.pk]}
-    )
+    form = officer_client.post(url, {"action": "issue_codes", "_selected_action": [enrollment.pk]})
     assert form.status_code == 200
     assert "还可发放100个评议码" in form.content.decode()
 

@@ -37,7 +37,7 @@ def test_every_single_character_typo_is_caught():
         for ch in alphabet:
             if ch == VALID[position]:
                 continue
-            typo = VALID[:position] + ch + VALID[position + 1:]
+            typo = VALID[:position] + ch + VALID[position + 1 :]
             assert uscc_check_character(typo[:17]) != typo[17], typo
 
 
@@ -57,7 +57,9 @@ def test_the_model_refuses_an_invalid_code_and_a_duplicate():
 @pytest.mark.django_db
 def test_a_branch_names_its_parent_and_codes_may_be_left_blank_when_unknown():
     parent = PropertyCompany.objects.create(name="福州融侨物业管理有限公司")
-    branch = PropertyCompany.objects.create(name="福州融侨物业管理有限公司武汉分公司", parent=parent)
+    branch = PropertyCompany.objects.create(
+        name="福州融侨物业管理有限公司武汉分公司", parent=parent
+    )
     branch.full_clean()
     assert list(parent.branches.all()) == [branch]
 
@@ -65,8 +67,9 @@ def test_a_branch_names_its_parent_and_codes_may_be_left_blank_when_unknown():
 @pytest.mark.django_db
 def test_a_community_street_must_be_in_its_district(qiaokou, jiangan, company):
     street = Street.objects.create(district=jiangan, name="大智街道")
-    community = Community(district=qiaokou, street=street, name="错区小区", households=10,
-                          company=company)
+    community = Community(
+        district=qiaokou, street=street, name="错区小区", households=10, company=company
+    )
     with pytest.raises(ValidationError) as error:
         community.full_clean()
     assert "该街道不属于所选的区" in str(error.value)

@@ -19,9 +19,7 @@ THREADS = 12
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submits_of_one_code_leave_exactly_one_counted_rating(
-    household_code, criteria
-):
+def test_concurrent_submits_of_one_code_leave_exactly_one_counted_rating(household_code, criteria):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: concurrent writers with row locks")
     barrier = threading.Barrier(THREADS)

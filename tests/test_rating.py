@@ -59,7 +59,7 @@ def test_a_household_can_change_its_rating_and_the_latest_counts(client, househo
     response = client.get(f"/r/{household_code}")
     assert "本户已提交过评议" in response.content.decode()
     assert "不满意" in response.content.decode()  # the choice is offered, not preselected
-    assert 'checked' not in response.content.decode()
+    assert "checked" not in response.content.decode()
     client.post(f"/r/{household_code}", rating_post_data(criteria, overall="satisfied"))
 
     ratings = list(Rating.objects.order_by("submitted_at", "id"))
@@ -70,8 +70,9 @@ def test_a_household_can_change_its_rating_and_the_latest_counts(client, househo
 
 
 def test_the_database_refuses_two_counted_ratings_for_one_code(household_code, criteria):
-    first = rating_submit(household_code, overall="satisfied",
-                          answers={c.pk: "satisfied" for c in criteria})
+    first = rating_submit(
+        household_code, overall="satisfied", answers={c.pk: "satisfied" for c in criteria}
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.create(
             household_code=first.household_code,
@@ -134,7 +135,9 @@ def test_the_window_closing_between_form_and_submit_loses_no_earlier_rating(
     campaign.closes_at = timezone.now() - timedelta(seconds=1)
     campaign.opens_at = campaign.closes_at - timedelta(days=3)
     campaign.save()
-    response = client.post(f"/r/{household_code}", rating_post_data(criteria, overall="unsatisfied"))
+    response = client.post(
+        f"/r/{household_code}", rating_post_data(criteria, overall="unsatisfied")
+    )
     assert response.status_code == 403
     assert list(Rating.objects.values_list("overall", "is_current")) == [("satisfied", True)]
 

@@ -27,8 +27,10 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
     answers = ["satisfied"] * satisfied + ["basically_satisfied"] * basic
     answers += ["unsatisfied"] * unsatisfied
     codes = HouseholdCode.objects.bulk_create(
-        [HouseholdCode(enrollment=enrollment, code_hash=hash_code(generate_code()))
-         for _ in answers]
+        [
+            HouseholdCode(enrollment=enrollment, code_hash=hash_code(generate_code()))
+            for _ in answers
+        ]
     )
     ratings = [
         Rating(household_code=c, enrollment=enrollment, overall=a, receipt=generate_receipt())
@@ -36,8 +38,13 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
     ]
     # Earlier, superseded "unsatisfied" ratings of the first households: never counted.
     ratings += [
-        Rating(household_code=codes[i], enrollment=enrollment, overall="unsatisfied",
-               receipt=generate_receipt(), is_current=False)
+        Rating(
+            household_code=codes[i],
+            enrollment=enrollment,
+            overall="unsatisfied",
+            receipt=generate_receipt(),
+            is_current=False,
+        )
         for i in range(superseded)
     ]
     Rating.objects.bulk_create(ratings)
@@ -45,14 +52,20 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
 
 @pytest.fixture
 def closed_campaign(db):
-    return make_campaign(slug="closed", status=Campaign.Status.DRAFT, min_responses=20,
-                         min_coverage_percent=Decimal("10"))
+    return make_campaign(
+        slug="closed",
+        status=Campaign.Status.DRAFT,
+        min_responses=20,
+        min_coverage_percent=Decimal("10"),
+    )
 
 
 def enroll(campaign, community, households=1000, name=None):
     if name:
         community = Community.objects.create(
-            district=community.district, name=name, households=households,
+            district=community.district,
+            name=name,
+            households=households,
             company=community.company,
         )
     else:
@@ -83,8 +96,9 @@ def close(campaign):
         (0, 0, 0, 100, False, None, "没有有效评议"),
     ],
 )
-def test_threshold_edges(closed_campaign, community, satisfied, basic, unsatisfied, households,
-                         eligible, shown, reason):
+def test_threshold_edges(
+    closed_campaign, community, satisfied, basic, unsatisfied, households, eligible, shown, reason
+):
     enrollment = enroll(closed_campaign, community, households=households)
     add_ratings(enrollment, satisfied, basic, unsatisfied)
     close(closed_campaign)
@@ -134,9 +148,7 @@ def test_rates_are_not_available_while_the_campaign_is_open(open_campaign, commu
     with pytest.raises(RatesNotAvailable):
         enrollment_tally(enrollment)
     # Turnout, though, is always there.
-    assert campaign_turnout(open_campaign) == {
-        "enrollments": 1, "households": 100, "responses": 5
-    }
+    assert campaign_turnout(open_campaign) == {"enrollments": 1, "households": 100, "responses": 5}
 
 
 def test_the_tally_is_one_query_whatever_the_number_of_enrollments(
@@ -154,8 +166,14 @@ def test_the_tally_is_one_query_whatever_the_number_of_enrollments(
 
 @pytest.mark.parametrize(
     ("fraction", "shown"),
-    [(Fraction(9, 10), "90.0"), (Fraction(2249, 2500), "89.9"), (Fraction(1, 3), "33.3"),
-     (Fraction(2, 3), "66.6"), (Fraction(1), "100.0"), (Fraction(0), "0.0")],
+    [
+        (Fraction(9, 10), "90.0"),
+        (Fraction(2249, 2500), "89.9"),
+        (Fraction(1, 3), "33.3"),
+        (Fraction(2, 3), "66.6"),
+        (Fraction(1), "100.0"),
+        (Fraction(0), "0.0"),
+    ],
 )
 def test_percentages_are_shown_with_one_decimal_rounded_down(fraction, shown):
     assert str(percent_floor(fraction)) == shown
