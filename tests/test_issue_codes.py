@@ -1,0 +1,103 @@
+"""`manage.py issue_codes` (SPEC: stable interface): codes on stdout or a PDF sheet."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from communities.models import Community
+from evaluations.codes import format_code, hash_code
+from evaluations.models import HouseholdCode
+
+pytestmark = pytest.mark.django_db
+
+
+def issue(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("issue_codes", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_it_prints_the_codes_one_per_line_and_stores_their_hashes(enrollment):
+    out, _err = issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "3")
+    codes = out.split()
+    assert len(codes) == 3 and out.count("\n") == 3
+    stored = set(HouseholdCode.objects.values_list("code_hash", flat=True))
+    assert {hash_code(c) for c in codes} == stored
+
+
+def test_the_community_may_be_given_by_id(enrollment):
+    out, _err = issue(
+        "--campaign", "test-campaign", "--community", str(enrollment.community_id), "--count", "1"
+    )
+    assert len(out.split()) == 1
+
+
+def test_it_writes_a_pdf_sheet_of_notices(enrollment, tmp_path, settings):
+    settings.SITE_URL = "https://manyi.example.gov.cn"
+    target = tmp_path / "notices.pdf"
+    out, err = issue(
+        "--campaign",
+        "test-campaign",
+        "--community",
+        "汉口春天",
+        "--count",
+        "5",
+        "--output",
+        str(target),
+    )
+    assert out == ""
+    assert "5" in err
+    reader = PdfReader(str(target))
+    assert len(reader.pages) == 2  # four notices a page
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "汉口春天" in text
+    assert "住户评议码" in text
+    assert "以最后一次提交为准" in text
+    assert "https://manyi.example.gov.cn/r/" in text
+    assert HouseholdCode.objects.count() == 5
+    for code_hash in HouseholdCode.objects.values_list("code_hash", flat=True):
+        assert any(
+            hash_code(word.replace("-", "")) == code_hash
+            for word in text.split()
+            if len(word) == 14
+        )
+
+
+def test_an_existing_file_is_never_overwritten(enrollment, tmp_path):
+    target = tmp_path / "notices.pdf"
+    target.write_bytes(b"earlier codes")
+    with pytest.raises(CommandError):
+        issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "1",
+              "--output", str(target))
+    assert target.read_bytes() == b"earlier codes"
+    assert HouseholdCode.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--campaign", "nope", "--community", "汉口春天", "--count", "1"], "nope"),
+        (["--campaign", "test-campaign", "--community", "无此小区", "--count", "1"], "无此小区"),
+        (["--campaign", "test-campaign", "--community", "汉口春天", "--count", "101"], "一户一码"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_message(enrollment, args, message):
+    with pytest.raises(CommandError) as error:
+        issue(*args)
+    assert message in str(error.value)
+    assert HouseholdCode.objects.count() == 0
+
+
+def test_a_community_not_enrolled_is_refused(enrollment, qiaokou, company):
+    Community.objects.create(district=qiaokou, name="未参评小区", households=10, company=company)
+    with pytest.raises(CommandError) as error:
+        issue("--campaign", "test-campaign", "--community", "未参评小区", "--count", "1")
+    assert "not enrolled" in str(error.value)
+
+
+def test_format_of_printed_codes_round_trips(enrollment, client):
+    out, _err = issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "1")
+    code = out.strip()
+    assert client.get(f"/r/{format_code(code)}").status_code == 200
