@@ -739,7 +739,7 @@ def synthetic_plan() -> tuple[list[CompanySpec], list[CommunitySpec]]:
         )
         stems = rng.sample(COMMUNITY_STEMS, len(scenarios))
         for index, (scenario, (stem, stem_en)) in enumerate(zip(scenarios, stems, strict=True)):
-            households = SCENARIOS[scenario][0] if scenario in SCENARIOS else rng.randint(600, 2200)
+            households = SCENARIOS[scenario][0] if scenario in SCENARIOS else rng.randint(600, 2000)
             communities.append(
                 CommunitySpec(
                     district_code=code,

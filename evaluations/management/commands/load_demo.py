@@ -22,7 +22,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -71,7 +73,19 @@ class Command(BaseCommand):
         "open now. Safe to run again: a second run changes nothing."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo-accounts",
+            action="store_true",
+            help="also create a demo administrator and print its password (needs DEBUG=1; "
+            "`make run` passes it)",
+        )
+
+    def handle(self, *args, demo_accounts=False, **options):
+        if demo_accounts and not settings.DEBUG:
+            raise CommandError(
+                "--demo-accounts creates a superuser with a printed password: only with DEBUG=1."
+            )
         started = time.monotonic()
         self.now = timezone.now()
         with transaction.atomic():
@@ -89,7 +103,27 @@ class Command(BaseCommand):
             try_it = self._try_it_codes(opened, communities)
 
         self._print_try_it(opened, try_it)
+        if demo_accounts:
+            self._demo_accounts()
         self._print_summary(closed, opened, time.monotonic() - started)
+
+    def _demo_accounts(self) -> None:
+        """A demo administrator whose password is derived from the secret key, so it
+        is the same on every run of this checkout and unknown to anyone else."""
+        username = "demo-admin"
+        password = "demo-" + derived_code("demo-admin-password").lower()
+        user, _created = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": "demo-admin@example.invalid"}
+        )
+        user.is_staff = user.is_superuser = user.is_active = True
+        if not user.check_password(password):
+            user.set_password(password)
+        user.save()
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(self.style.MIGRATE_HEADING("Staff (demo administrator)"))
+        self.stdout.write(
+            f"  http://127.0.0.1:{port}/admin/  user {username}  password {password}\n"
+        )
 
     # --- places and companies ------------------------------------------------------
 
@@ -249,7 +283,7 @@ class Command(BaseCommand):
             _households, responses, satisfied = data.SCENARIOS[spec.scenario]
         else:
             households = enrollment.households
-            responses = max(40, math.ceil(households * rng.uniform(0.11, 0.22)))
+            responses = max(40, math.ceil(households * rng.uniform(0.105, 0.17)))
             satisfied = math.ceil(responses * rng.uniform(0.915, 0.99))
         fully = round(satisfied * rng.uniform(0.6, 0.85))
         answers = (
@@ -446,7 +480,8 @@ class Command(BaseCommand):
         write("")
         write(
             self.style.MIGRATE_HEADING(
-                f"Try it: household codes for {data.TRY_IT_COMMUNITY} (硚口区) in “{campaign.name}”"
+                f"Try it: household codes for {data.TRY_IT_COMMUNITY} (硚口区), "
+                f"campaign {campaign.name}"
             )
         )
         write(
