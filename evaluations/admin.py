@@ -8,6 +8,8 @@ nobody sees rates while residents can still rate, staff included).
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -110,13 +112,20 @@ class EnrollmentAdmin(admin.ModelAdmin):
     actions = ["issue_codes"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
+        # The code count is a subquery: a second join next to the ratings would
+        # multiply the rows and inflate every count.
+        codes = (
+            HouseholdCode.objects.filter(enrollment=OuterRef("pk"))
+            .order_by()
+            .values("enrollment")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
             .with_answer_counts()
-            .annotate(_codes=Count("household_codes", distinct=True))
+            .annotate(_codes=Coalesce(Subquery(codes), 0))
         )
 
     def _tally(self, obj) -> TallyRow | None:
@@ -265,3 +274,8 @@ class ShowcaseAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment__community__district", "enrollment__campaign"]
     inlines = [ShowcaseItemInline]
     raw_id_fields = ["enrollment"]
+
+
+admin.site.site_header = _("Manyi · administration")
+admin.site.site_title = _("Manyi administration")
+admin.site.index_title = _("Satisfaction programme")

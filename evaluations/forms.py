@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Answer, Criterion
@@ -38,8 +39,10 @@ class RatingForm(forms.Form):
         required=False,
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": COMMENT_MAX_LENGTH}),
-        help_text=_("At most %(n)d characters. Do not write your name or room number.")
-        % {"n": COMMENT_MAX_LENGTH},
+        help_text=format_lazy(
+            _("At most {n} characters. Do not write your name or room number."),
+            n=COMMENT_MAX_LENGTH,
+        ),
     )
 
     def __init__(self, *args, criteria: list[Criterion], **kwargs):

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PropertyCompany
 
+from .codes import format_code
+
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -366,6 +368,11 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return self.receipt
+
+    @property
+    def receipt_display(self) -> str:
+        """The receipt in groups of four, as residents copy it down."""
+        return format_code(self.receipt)
 
 
 class RatingAnswer(models.Model):

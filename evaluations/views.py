@@ -154,7 +154,7 @@ def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
     recorded, and never what it said."""
     rating = get_object_or_404(
         Rating.objects.select_related("enrollment__community", "enrollment__campaign"),
-        receipt=receipt.upper(),
+        receipt=receipt.upper().replace("-", ""),
     )
     return render(
         request,

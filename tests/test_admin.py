@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from evaluations.codes import hash_code
 from evaluations.models import Campaign, HouseholdCode, Rating
-from evaluations.services import rating_submit
+from evaluations.services import codes_issue, rating_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,23 @@ def test_while_open_staff_see_turnout_but_no_rates_and_no_ratings(
     detail = officer_client.get(reverse("admin:evaluations_rating_change", args=[rating.pk]))
     assert detail.status_code in (302, 403, 404)
     assert "不满意" not in detail.content.decode()
+
+
+def test_the_enrollment_list_counts_codes_and_responses_without_multiplying(
+    officer_client, enrollment, criteria
+):
+    codes = codes_issue(enrollment, 7)
+    for code, overall in zip(codes[:4], ["satisfied"] * 3 + ["unsatisfied"], strict=True):
+        rate(code, criteria, overall)
+    rate(codes[0], criteria, "satisfied")  # a changed rating: history, not a new response
+    Campaign.objects.filter(pk=enrollment.campaign_id).update(status=Campaign.Status.CLOSED)
+    response = officer_client.get(reverse("admin:evaluations_enrollment_changelist"))
+    row = next(r for r in response.context["cl"].result_list if r.pk == enrollment.pk)
+    admin = response.context["cl"].model_admin
+    assert row._codes == 7
+    assert admin.responses_shown(row) == 4
+    assert admin.coverage_shown(row) == "4.0%"
+    assert admin.rate_shown(row) == "75.0%"
 
 
 def test_once_closed_rates_and_ratings_are_shown_read_only(

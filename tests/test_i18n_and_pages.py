@@ -43,6 +43,7 @@ def test_the_english_switch_works_without_javascript(client, household_code):
     assert 'lang="en"' in page
     assert "Submit my rating" in page
     assert "Basic service in place" in page  # criteria carry English names as data
+    assert "At most 500 characters" in page  # help texts are translated per request
     assert "提交评议" not in page
 
 

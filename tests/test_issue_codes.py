@@ -69,8 +69,16 @@ def test_an_existing_file_is_never_overwritten(enrollment, tmp_path):
     target = tmp_path / "notices.pdf"
     target.write_bytes(b"earlier codes")
     with pytest.raises(CommandError):
-        issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "1",
-              "--output", str(target))
+        issue(
+            "--campaign",
+            "test-campaign",
+            "--community",
+            "汉口春天",
+            "--count",
+            "1",
+            "--output",
+            str(target),
+        )
     assert target.read_bytes() == b"earlier codes"
     assert HouseholdCode.objects.count() == 0
 
