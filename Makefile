@@ -15,8 +15,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Each checkout gets its own secrets on its first `make run` (kept in .env, which git ignores).
+.env:
+	$(PYTHON) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50)); print("HOUSEHOLD_CODE_KEY=" + secrets.token_urlsafe(50))' > $@
+
 ## run: environment, install, migrate the embedded SQLite database, demo data, serve on :$(PORT)
-run: install
+run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 PORT=$(PORT) $(PY) manage.py load_demo --demo-accounts
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
