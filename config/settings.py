@@ -124,7 +124,8 @@ STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:dashboard"
 
 # Wrong household codes: the client address is what the rate limits key on.
 # Behind a trusted reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP).

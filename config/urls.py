@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", evaluation_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("console/", include("evaluations.console_urls")),
     path("", include("evaluations.urls")),
 ]
 

@@ -156,6 +156,12 @@ class Campaign(models.Model):
     prerequisites = models.ManyToManyField(
         Prerequisite, related_name="campaigns", blank=True, verbose_name=_("prerequisites")
     )
+    notice_days = models.PositiveSmallIntegerField(
+        _("public notice period (days)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("How long the preliminary list is open to objections (公示期)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = CampaignQuerySet.as_manager()
@@ -164,6 +170,13 @@ class Campaign(models.Model):
         ordering = ["-opens_at"]
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
+        permissions = [
+            ("manage_campaign", _("Create campaigns, enroll communities, open and close rating")),
+            ("approve_recommendation", _("Approve or return district recommendations")),
+            ("publish_list", _("Publish the preliminary and the final list")),
+            ("withdraw_entry", _("Withdraw a published entry")),
+            ("export_results", _("Export campaign results")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(closes_at__gt=F("opens_at")),
@@ -265,6 +278,17 @@ class EnrollmentQuerySet(models.QuerySet):
         )
 
 
+class ReviewStatus(models.TextChoices):
+    """Where an enrollment stands in review (SPEC steps 5 and 6)."""
+
+    PENDING = "pending", _("Awaiting district review")
+    RECOMMENDED = "recommended", _("Recommended by the district")
+    REJECTED = "rejected", _("Not recommended by the district")
+    RETURNED = "returned", _("Returned by the city")
+    APPROVED = "approved", _("Approved by the city")
+    DROPPED = "dropped", _("Dropped after an upheld objection")
+
+
 class Enrollment(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("campaign")
@@ -285,6 +309,12 @@ class Enrollment(models.Model):
         _("households"), help_text=_("Households at enrollment: the base of the coverage.")
     )
     created_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
+    review_status = models.CharField(
+        _("review"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    review_reason = models.TextField(
+        _("reason of the last decision"), blank=True, help_text=_("Shown to the other reviewers.")
+    )
 
     objects = EnrollmentQuerySet.as_manager()
 
@@ -292,6 +322,9 @@ class Enrollment(models.Model):
         ordering = ["campaign", "community__district__code", "community__name"]
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
+        permissions = [
+            ("review_enrollment", _("Check, recommend or reject enrollments of one's districts")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "community"], name="enrollment_once_per_campaign"
@@ -461,3 +494,277 @@ class ShowcaseItem(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.body[:30]
+
+
+# --- review, publication, objections, audit ---------------------------------------
+
+
+class ReviewCheck(models.Model):
+    """A district reviewer's finding on one prerequisite or one criterion."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="checks", verbose_name=_("enrollment")
+    )
+    prerequisite = models.ForeignKey(
+        Prerequisite, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    met = models.BooleanField(_("met"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    evidence = models.ImageField(_("evidence photo"), upload_to="evidence/%Y/", blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review check")
+        verbose_name_plural = _("review checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(prerequisite__isnull=True) & Q(criterion__isnull=False))
+                | (Q(prerequisite__isnull=False) & Q(criterion__isnull=True)),
+                name="check_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment", "prerequisite"],
+                condition=Q(prerequisite__isnull=False),
+                name="check_once_per_prerequisite",
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment", "criterion"],
+                condition=Q(criterion__isnull=False),
+                name="check_once_per_criterion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prerequisite or self.criterion}: {self.met}"
+
+
+class PublicationQuerySet(models.QuerySet):
+    def final(self):
+        return self.filter(kind=Publication.Kind.FINAL)
+
+    def current(self):
+        """The latest revision of each campaign's final list."""
+        latest = (
+            Publication.objects.filter(campaign=models.OuterRef("campaign"), kind="final")
+            .order_by("-revision")
+            .values("pk")[:1]
+        )
+        return self.final().filter(pk=models.Subquery(latest))
+
+
+class Publication(models.Model):
+    """A list as published: frozen. A correction is a new revision with a change note."""
+
+    class Kind(models.TextChoices):
+        PRELIMINARY = "preliminary", _("Preliminary list (public notice)")
+        FINAL = "final", _("Final list")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="publications", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    revision = models.PositiveIntegerField(_("revision"))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    notice_ends_at = models.DateTimeField(_("notice period ends"), null=True, blank=True)
+    change_note = models.TextField(_("change note"), blank=True)
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "kind", "-revision"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "kind", "revision"], name="publication_revision_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.get_kind_display()} r{self.revision}"
+
+    def notice_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.kind == self.Kind.PRELIMINARY
+            and self.notice_ends_at is not None
+            and now < self.notice_ends_at
+        )
+
+
+class PublicationEntry(models.Model):
+    """One community on a published list, with the facts as they were when published."""
+
+    class Status(models.TextChoices):
+        LISTED = "listed", _("On the list")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.PROTECT, related_name="entries"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="publication_entries"
+    )
+    # Frozen copies: later edits of communities or companies do not change a publication.
+    community_name = models.CharField(_("community"), max_length=100)
+    community_name_en = models.CharField(max_length=150, blank=True)
+    district_code = models.CharField(_("division code"), max_length=6)
+    district_name = models.CharField(_("district"), max_length=50)
+    district_name_en = models.CharField(max_length=80, blank=True)
+    street_name = models.CharField(_("street"), max_length=50, blank=True)
+    company_name = models.CharField(_("property company"), max_length=200)
+    company_credit_code = models.CharField(max_length=18, blank=True)
+    households = models.PositiveIntegerField(_("households"))
+    responses = models.PositiveIntegerField(_("responses"))
+    satisfied = models.PositiveIntegerField(_("satisfied responses"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.LISTED
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        ordering = ["publication", "district_code", "community_name"]
+        verbose_name = _("published entry")
+        verbose_name_plural = _("published entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "enrollment"], name="entry_once_per_publication"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_name}（{self.district_name}）"
+
+    @property
+    def rate(self):
+        from fractions import Fraction
+
+        return Fraction(self.satisfied, self.responses) if self.responses else None
+
+    @property
+    def rate_percent(self):
+        from .tally import percent_floor
+
+        return percent_floor(self.rate)
+
+
+class Objection(models.Model):
+    """An objection (异议) filed by anyone against an entry of a preliminary list."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting an answer")
+        UPHELD = "upheld", _("Upheld: dropped from the final list")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    entry = models.ForeignKey(
+        PublicationEntry, on_delete=models.PROTECT, related_name="objections"
+    )
+    contact_name = models.CharField(_("your name"), max_length=50)
+    contact = models.CharField(
+        _("phone or e-mail"), max_length=100, help_text=_("Only the bureau sees it.")
+    )
+    text = models.TextField(_("objection"), max_length=2000)
+    photo = models.ImageField(_("photo (optional)"), upload_to="objections/%Y/", blank=True)
+    filed_at = models.DateTimeField(_("filed"), default=timezone.now)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["filed_at"]
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        permissions = [("answer_objection", _("Answer objections in one's districts"))]
+
+    def __str__(self) -> str:
+        return f"{self.entry} · {self.filed_at:%Y-%m-%d}"
+
+
+class AuditEntry(models.Model):
+    """Who did what, when and why. Append-only: the database refuses updates and
+    deletes (triggers, migration 0004), and no code path offers them."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_name = models.CharField(_("who"), max_length=150, blank=True)
+    action = models.CharField(_("what"), max_length=50)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    subject = models.CharField(_("on what"), max_length=300)
+    old_value = models.CharField(_("before"), max_length=300, blank=True)
+    new_value = models.CharField(_("after"), max_length=300, blank=True)
+    reason = models.TextField(_("why"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries are append-only.")
+
+
+class StaffProfile(models.Model):
+    """The scope of a staff account; what it may do comes from its groups."""
+
+    class Role(models.TextChoices):
+        CITY = "city", _("City bureau")  # 市房管局
+        DISTRICT = "district", _("District reviewer")  # 区房管局
+        COMPANY = "company", _("Property company staff")  # 物业服务企业
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    districts = models.ManyToManyField(
+        "communities.District", blank=True, related_name="+", verbose_name=_("districts")
+    )
+    company = models.ForeignKey(
+        PropertyCompany,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("company"),
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
