@@ -91,3 +91,94 @@ def rating_post_data(criteria, overall="satisfied", answer="satisfied", comment=
     for criterion in criteria:
         data[f"criterion_{criterion.pk}"] = answer
     return data
+
+
+# --- staff personas (issue 3) ---------------------------------------------------------
+
+
+def make_staff(username, role, *, districts=(), company=None):
+    from django.contrib.auth import get_user_model
+
+    from evaluations.models import StaffProfile
+    from evaluations.roles import role_group
+
+    user = get_user_model().objects.create_user(username, password="a-long-test-password-1")
+    profile = StaffProfile.objects.create(user=user, role=role, company=company)
+    profile.districts.set(districts)
+    user.groups.add(role_group(role))
+    return user
+
+
+@pytest.fixture
+def city_officer(db):
+    from evaluations.models import StaffProfile
+
+    return make_staff("city", StaffProfile.Role.CITY)
+
+
+@pytest.fixture
+def qiaokou_reviewer(qiaokou):
+    from evaluations.models import StaffProfile
+
+    return make_staff("qiaokou", StaffProfile.Role.DISTRICT, districts=[qiaokou])
+
+
+@pytest.fixture
+def jiangan_reviewer(jiangan):
+    from evaluations.models import StaffProfile
+
+    return make_staff("jiangan", StaffProfile.Role.DISTRICT, districts=[jiangan])
+
+
+@pytest.fixture
+def company_staffer(company):
+    from evaluations.models import StaffProfile
+
+    return make_staff("huizhimei", StaffProfile.Role.COMPANY, company=company)
+
+
+@pytest.fixture
+def outsider(db):
+    """A logged-in account with no staff role at all."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("outsider", password="a-long-test-password-1")
+
+
+def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
+    """Counted ratings with the given overall answers (and superseded history)."""
+    from evaluations.codes import generate_code, generate_receipt, hash_code
+    from evaluations.models import HouseholdCode, Rating, RatingAnswer
+
+    answers = ["satisfied"] * satisfied + ["basically_satisfied"] * basic
+    answers += ["unsatisfied"] * unsatisfied
+    codes = HouseholdCode.objects.bulk_create(
+        [
+            HouseholdCode(enrollment=enrollment, code_hash=hash_code(generate_code()))
+            for _ in answers
+        ]
+    )
+    ratings = [
+        Rating(household_code=c, enrollment=enrollment, overall=a, receipt=generate_receipt())
+        for c, a in zip(codes, answers, strict=True)
+    ]
+    ratings += [
+        Rating(
+            household_code=codes[i],
+            enrollment=enrollment,
+            overall="unsatisfied",
+            receipt=generate_receipt(),
+            is_current=False,
+        )
+        for i in range(superseded)
+    ]
+    Rating.objects.bulk_create(ratings)
+    criteria = list(enrollment.campaign.criteria.all())
+    RatingAnswer.objects.bulk_create(
+        [
+            RatingAnswer(rating=r, criterion=c, answer=r.overall)
+            for r in ratings
+            if r.is_current
+            for c in criteria
+        ]
+    )

@@ -6,8 +6,7 @@ from fractions import Fraction
 import pytest
 
 from communities.models import Community
-from evaluations.codes import generate_code, generate_receipt, hash_code
-from evaluations.models import Campaign, Enrollment, HouseholdCode, Rating
+from evaluations.models import Campaign, Enrollment, Rating
 from evaluations.services import enrollment_create
 from evaluations.tally import (
     RatesNotAvailable,
@@ -17,37 +16,9 @@ from evaluations.tally import (
     percent_floor,
 )
 
-from .conftest import make_campaign
+from .conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
-
-
-def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
-    """Counted ratings with the given overall answers (and superseded history)."""
-    answers = ["satisfied"] * satisfied + ["basically_satisfied"] * basic
-    answers += ["unsatisfied"] * unsatisfied
-    codes = HouseholdCode.objects.bulk_create(
-        [
-            HouseholdCode(enrollment=enrollment, code_hash=hash_code(generate_code()))
-            for _ in answers
-        ]
-    )
-    ratings = [
-        Rating(household_code=c, enrollment=enrollment, overall=a, receipt=generate_receipt())
-        for c, a in zip(codes, answers, strict=True)
-    ]
-    # Earlier, superseded "unsatisfied" ratings of the first households: never counted.
-    ratings += [
-        Rating(
-            household_code=codes[i],
-            enrollment=enrollment,
-            overall="unsatisfied",
-            receipt=generate_receipt(),
-            is_current=False,
-        )
-        for i in range(superseded)
-    ]
-    Rating.objects.bulk_create(ratings)
 
 
 @pytest.fixture
