@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install lint messages check clean-db
+.PHONY: run test install lint messages clean-db
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Manyi needs Python 3.11 or newer"'
@@ -22,8 +22,8 @@ install: $(VENV)/.installed
 ## run: environment, install, migrate the embedded SQLite database, demo data, serve on :$(PORT)
 run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 PORT=$(PORT) $(PY) manage.py load_demo --demo-accounts
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py load_demo --demo-accounts
+	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: the whole suite; DATABASE_URL selects the database (SQLite when unset)
 test: install

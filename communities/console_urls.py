@@ -6,4 +6,11 @@ from . import console_views as views
 
 urlpatterns = [
     path("import/", views.import_upload, name="import"),
+    path("import/confirm/", views.import_confirm, name="import_confirm"),
+    path(
+        "import/template/<slug:kind>.xlsx",
+        views.import_template_xlsx,
+        name="import_template_xlsx",
+    ),
+    path("import/template/<slug:kind>.csv", views.import_template_csv, name="import_template_csv"),
 ]

@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from evaluations import public_views
 from evaluations import views as evaluation_views
 
 urlpatterns = [
@@ -12,6 +13,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("evaluations.console_urls")),
     path("", include("evaluations.urls")),
+    path("notice/<slug:slug>/", public_views.notice, name="notice"),
+    path(
+        "notice/<slug:slug>/object/<int:entry_id>/",
+        public_views.objection_create,
+        name="notice_objection",
+    ),
+    path("notice/<slug:slug>/thanks/", public_views.objection_done, name="notice_objection_done"),
 ]
 
 if settings.DEBUG:

@@ -5,11 +5,11 @@ ratings are not listed at all and enrollments show turnout only (SPEC step 3:
 nobody sees rates while residents can still rate, staff included).
 """
 
+from fractions import Fraction
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -27,7 +27,7 @@ from .models import (
     ShowcaseItem,
 )
 from .services import DomainError, campaign_apply_default_rules, codes_issue
-from .tally import TallyRow
+from .tally import TallyRow, percent_floor, responses_from_counts, tally_row_from_counts
 
 
 class ReadOnlyAdminMixin:
@@ -43,15 +43,25 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class RuleAdminMixin:
+    """A criterion or prerequisite a campaign uses cannot be deleted (its delete page
+    would also list every answer given to it)."""
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.campaigns.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(RuleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "short_name", "code", "order", "is_default"]
     list_filter = ["is_default"]
     search_fields = ["name", "name_en", "code"]
 
 
 @admin.register(Prerequisite)
-class PrerequisiteAdmin(admin.ModelAdmin):
+class PrerequisiteAdmin(RuleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "order", "is_default"]
     list_filter = ["is_default"]
     search_fields = ["name", "name_en", "code"]
@@ -77,11 +87,16 @@ class CampaignAdmin(admin.ModelAdmin):
     date_hierarchy = "opens_at"
 
     def get_readonly_fields(self, request, obj=None):
-        # Rules are fixed once residents may rate: changing them later would change
-        # the meaning of ratings already given.
+        # The status moves only through the audited lifecycle of the staff console
+        # (never back: closing, reading rates and reopening must be impossible).
+        # Rules and window are fixed once residents may rate: changing them later
+        # would change the meaning of ratings already given.
         if obj is not None and obj.status != Campaign.Status.DRAFT:
-            return RULE_FIELDS
-        return []
+            return ["status", "slug", "opens_at", "closes_at", "notice_days", *RULE_FIELDS]
+        return ["status"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if "slug" in self.get_readonly_fields(request, obj) else {"slug": ["name_en"]}
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -99,7 +114,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "campaign",
         "company",
         "households",
-        "codes_issued",
+        "codes_issued_shown",
         "responses_shown",
         "coverage_shown",
         "rate_shown",
@@ -112,43 +127,36 @@ class EnrollmentAdmin(admin.ModelAdmin):
     actions = ["issue_codes"]
 
     def get_queryset(self, request):
-        # The code count is a subquery: a second join next to the ratings would
-        # multiply the rows and inflate every count.
-        codes = (
-            HouseholdCode.objects.filter(enrollment=OuterRef("pk"))
-            .order_by()
-            .values("enrollment")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .with_answer_counts()
-            .annotate(_codes=Coalesce(Subquery(codes), 0))
-        )
+        return super().get_queryset(request).with_answer_counts().with_code_counts()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Only real fields: filtering on the per-answer annotations (?n_unsatisfied__gte=1)
+        # would reveal the answers of an open campaign row by row.
+        names = {f.name for f in self.model._meta.get_fields()}
+        return lookup.split("__")[0] in names and super().lookup_allowed(lookup, value, request)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["review_status", "review_reason"]
+        fields = ["campaign", "community", "review_status", "review_reason"]
+        if obj.campaign.status != Campaign.Status.DRAFT:
+            fields += ["company", "households"]
+        return fields
 
     def _tally(self, obj) -> TallyRow | None:
-        if not obj.campaign.rates_visible:
-            return None
-        satisfied = sum(getattr(obj, f"n_{a}") for a in obj.campaign.satisfied_answers)
-        responses = sum(
-            getattr(obj, f"n_{a}") for a in ("satisfied", "basically_satisfied", "unsatisfied")
-        )
-        return TallyRow(obj.pk, obj.households, responses, satisfied, obj.campaign)
+        return tally_row_from_counts(obj)
 
-    @admin.display(description=_("codes issued"), ordering="_codes")
-    def codes_issued(self, obj):
-        return obj._codes
+    @admin.display(description=_("codes issued"), ordering="codes_issued")
+    def codes_issued_shown(self, obj):
+        return obj.codes_issued
 
     @admin.display(description=_("responses"))
     def responses_shown(self, obj):
-        return obj.n_satisfied + obj.n_basically_satisfied + obj.n_unsatisfied
+        return responses_from_counts(obj)
 
     @admin.display(description=_("coverage"))
     def coverage_shown(self, obj):
-        responses = self.responses_shown(obj)
-        return f"{responses * 100 / obj.households:.1f}%"
+        return f"{percent_floor(Fraction(self.responses_shown(obj), obj.households))}%"
 
     @admin.display(description=_("satisfaction"))
     def rate_shown(self, obj):
@@ -238,6 +246,9 @@ class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["receipt", "enrollment__community__name"]
     list_select_related = ["enrollment__community", "enrollment__campaign"]
     inlines = [RatingAnswerInline]
+    # The client address and browser are kept for fraud checks only, never shown here:
+    # the rating page promises that nobody sees who rated what.
+    exclude = ["client_ip", "user_agent", "household_code"]
 
     def has_view_permission(self, request, obj=None):
         if obj is not None and not obj.enrollment.campaign.rates_visible:

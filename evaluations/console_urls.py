@@ -4,6 +4,7 @@ from django.urls import path
 from communities.console_urls import urlpatterns as communities_urlpatterns
 
 from . import console_views as views
+from . import export_views
 
 app_name = "console"
 
@@ -12,4 +13,27 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
+    path(
+        "campaigns/<slug:slug>/step/<str:action>/",
+        views.campaign_transition,
+        name="campaign_transition",
+    ),
+    path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
+    path("campaigns/<slug:slug>/approval/", views.campaign_approval, name="approval"),
+    path("campaigns/<slug:slug>/publish/<str:kind>/", views.campaign_publish, name="publish"),
+    path("campaigns/<slug:slug>/objections/", views.campaign_objections, name="objections"),
+    path("campaigns/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
+    path("campaigns/<slug:slug>/results.csv", export_views.results_csv_view, name="results_csv"),
+    path("campaigns/<slug:slug>/results.xlsx", export_views.results_xlsx_view, name="results_xlsx"),
+    path("enrollments/<int:pk>/", views.enrollment_detail, name="enrollment"),
+    path("enrollments/<int:pk>/checks/", views.enrollment_checks, name="enrollment_checks"),
+    path(
+        "enrollments/<int:pk>/decide/<str:decision>/",
+        views.enrollment_decide,
+        name="enrollment_decide",
+    ),
+    path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
+    path("publications/<int:pk>/", views.publication_detail, name="publication"),
+    path("entries/<int:pk>/withdraw/", views.entry_withdraw, name="entry_withdraw"),
 ] + communities_urlpatterns

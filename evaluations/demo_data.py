@@ -278,6 +278,10 @@ DISTRICTS: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
 
 # --- campaigns -------------------------------------------------------------------
 
+# The 2020 list was published in May 2020 (“日前” in the article): a preliminary list
+# for five days of public notice, then the final list. The exact dates are illustrative.
+CAMPAIGN_2020_PRELIMINARY = (2020, 5, 8, 10, 0, 0)
+
 CAMPAIGN_2020 = {
     "slug": "2020-epidemic-satisfied-communities",
     "name": "疫情防控期间全市物业服务“群众满意小区”评选",

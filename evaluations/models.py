@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,10 @@ from communities.models import Community, PropertyCompany
 from .codes import format_code
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class RatesNotAvailable(Exception):
+    """Rates are not computed while residents can still rate (SPEC step 3)."""
 
 
 class Answer(models.TextChoices):
@@ -244,11 +249,28 @@ class EnrollmentQuerySet(models.QuerySet):
         }
         return self.annotate(**counts)
 
+    def with_code_counts(self):
+        """Household codes issued per enrollment, as a subquery: a second join next to
+        the ratings would multiply the rows and inflate every count."""
+        codes = (
+            HouseholdCode.objects.filter(enrollment=models.OuterRef("pk"))
+            .order_by()
+            .values("enrollment")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return self.annotate(codes_issued=Coalesce(models.Subquery(codes), 0))
+
     def with_tally(self, campaign: Campaign):
         """Responses and satisfied responses per enrollment, by SQL aggregates.
 
         For the enrollments of `campaign` (whose rules say which answers count).
+        Refused while residents can still rate: nobody sees rates then.
         """
+        if not campaign.rates_visible:
+            raise RatesNotAvailable(
+                _("Rates are not shown while the campaign is open; only turnout is.")
+            )
         return self.filter(campaign=campaign).annotate(
             responses=Count("ratings", filter=Q(ratings__is_current=True)),
             satisfied=Count(
@@ -370,10 +392,15 @@ class Rating(models.Model):
     earlier ones are kept as history and never deleted."""
 
     household_code = models.ForeignKey(
-        HouseholdCode, on_delete=models.PROTECT, related_name="ratings"
+        HouseholdCode,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name=_("household code"),
     )
     # Copied from the code so that tallies group by it without a join.
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="ratings")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("enrollment")
+    )
     overall = models.CharField(_("overall satisfaction"), max_length=20, choices=Answer.choices)
     comment = models.TextField(_("comment"), blank=True, max_length=500)
     receipt = models.CharField(_("receipt number"), max_length=20, unique=True)
@@ -409,8 +436,12 @@ class Rating(models.Model):
 
 
 class RatingAnswer(models.Model):
-    rating = models.ForeignKey(Rating, on_delete=models.PROTECT, related_name="answers")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    rating = models.ForeignKey(
+        Rating, on_delete=models.PROTECT, related_name="answers", verbose_name=_("rating")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
     answer = models.CharField(_("answer"), max_length=20, choices=Answer.choices)
 
     class Meta:
@@ -423,7 +454,8 @@ class RatingAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.criterion}: {self.get_answer_display()}"
+        # Never the answer itself: this text shows up in admin lists and delete pages.
+        return str(self.criterion)
 
 
 class ModerationStatus(models.TextChoices):
@@ -608,9 +640,7 @@ class PublicationEntry(models.Model):
         LISTED = "listed", _("On the list")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    publication = models.ForeignKey(
-        Publication, on_delete=models.PROTECT, related_name="entries"
-    )
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="entries")
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="publication_entries"
     )
@@ -665,9 +695,7 @@ class Objection(models.Model):
         UPHELD = "upheld", _("Upheld: dropped from the final list")
         DISMISSED = "dismissed", _("Dismissed")
 
-    entry = models.ForeignKey(
-        PublicationEntry, on_delete=models.PROTECT, related_name="objections"
-    )
+    entry = models.ForeignKey(PublicationEntry, on_delete=models.PROTECT, related_name="objections")
     contact_name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(
         _("phone or e-mail"), max_length=100, help_text=_("Only the bureau sees it.")

@@ -14,11 +14,7 @@ from fractions import Fraction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
-from .models import Campaign, Enrollment, Rating
-
-
-class RatesNotAvailable(Exception):
-    """Rates are not computed while residents can still rate."""
+from .models import Answer, Campaign, Enrollment, RatesNotAvailable, Rating
 
 
 def percent_floor(value: Fraction | None) -> Decimal | None:
@@ -127,3 +123,66 @@ def campaign_turnout(campaign: Campaign) -> dict[str, int]:
         "households": enrollments["households"] or 0,
         "responses": responses,
     }
+
+
+@dataclass(frozen=True)
+class CriterionTally:
+    criterion_id: int
+    name: str
+    responses: int
+    satisfied: int
+
+    @property
+    def rate_percent(self) -> Decimal | None:
+        return percent_floor(Fraction(self.satisfied, self.responses)) if self.responses else None
+
+
+def criterion_tally(enrollment: Enrollment) -> list[CriterionTally]:
+    """Satisfaction per criterion of one enrollment, one GROUP BY over the answers of
+    the counted ratings. Refused while residents can still rate."""
+    from .models import RatingAnswer
+
+    campaign = enrollment.campaign
+    if not campaign.rates_visible:
+        raise RatesNotAvailable(
+            _("Rates are not shown while the campaign is open; only turnout is.")
+        )
+    rows = {
+        r["criterion_id"]: r
+        for r in RatingAnswer.objects.filter(rating__enrollment=enrollment, rating__is_current=True)
+        .values("criterion_id")
+        .annotate(
+            responses=Count("id"),
+            satisfied=Count("id", filter=Q(answer__in=campaign.satisfied_answers)),
+        )
+        .order_by()
+    }
+    return [
+        CriterionTally(
+            c.pk,
+            c.display_name,
+            rows.get(c.pk, {}).get("responses", 0),
+            rows.get(c.pk, {}).get("satisfied", 0),
+        )
+        for c in campaign.criteria.order_by("order", "code")
+    ]
+
+
+def tally_row_from_counts(enrollment: Enrollment) -> TallyRow | None:
+    """A TallyRow from an enrollment annotated by EnrollmentQuerySet.with_answer_counts(),
+    or None while rates are hidden. Lets one query serve a whole listing."""
+    campaign = enrollment.campaign
+    if not campaign.rates_visible:
+        return None
+    counts = {answer: getattr(enrollment, f"n_{answer}") for answer in Answer.values}
+    return TallyRow(
+        enrollment.pk,
+        enrollment.households,
+        sum(counts.values()),
+        sum(counts[a] for a in campaign.satisfied_answers),
+        campaign,
+    )
+
+
+def responses_from_counts(enrollment: Enrollment) -> int:
+    return sum(getattr(enrollment, f"n_{answer}") for answer in Answer.values)

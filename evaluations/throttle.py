@@ -4,13 +4,19 @@ Two limits on failed look-ups per client address, kept in the shared cache
 (Redis in production, so every app server sees the same counts): past the
 first (CODE_FAILURES_SLOWDOWN, default 5 a minute) the client must wait for
 the minute to end; past the second (CODE_FAILURES_LOCKOUT, default 20 an hour)
-it is refused until the hour ends. Only failures count, so a household that
-scans its QR code is never slowed by its neighbours' successes. While a client
-is limited, correct codes are refused too: otherwise guessing would go on.
+it is refused until the hour ends. Only failures count. While a client address
+is limited, correct codes are refused too — otherwise guessing would go on — so
+residents sharing an address with a guesser (a carrier NAT) wait with it; the
+limits are set high enough that typing mistakes alone do not get there.
+
+If the cache cannot be reached the limits are not applied (and the failure is
+logged): the 60-bit codes, not the counters, are what makes guessing hopeless,
+and a cache outage must not turn every rating page into an error.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,10 +33,21 @@ class Limited:
     seconds_left: int
 
 
+logger = logging.getLogger(__name__)
+
+
 def _usage(request: HttpRequest, group: str, rate: str, increment: bool):
-    return get_usage(
-        request, group=group, key="ip", rate=rate, method=get_usage.ALL, increment=increment
-    )
+    try:
+        usage = get_usage(
+            request, group=group, key="ip", rate=rate, method=get_usage.ALL, increment=increment
+        )
+    except Exception:  # the cache backend is down: log it, do not fail the resident
+        logger.exception("rate-limit counters unavailable")
+        return None
+    if usage is not None and usage["limit"] == 0:  # django-ratelimit's "cache failed"
+        logger.error("rate-limit counters unavailable")
+        return None
+    return usage
 
 
 def check(request: HttpRequest) -> Limited | None:

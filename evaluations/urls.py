@@ -8,6 +8,6 @@ urlpatterns = [
     path("r/", views.code_entry, name="code_entry"),
     # The address printed in household QR codes (SPEC: stable interface). A
     # trailing slash, dashes and lower case are tolerated; the view normalises.
-    re_path(r"^r/(?P<code>[A-Za-z0-9\-]{1,40})/?$", views.rate, name="rate"),
+    re_path(r"^r/(?P<code>[^/]{1,64})/?$", views.rate, name="rate"),
     path("receipts/<str:receipt>/", views.receipt, name="receipt"),
 ]

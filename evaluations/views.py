@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import throttle
 from .codes import format_code, normalize_code
@@ -22,14 +22,14 @@ from .services import (
 )
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.accepting_ratings().order_by("closes_at")
     return render(request, "home.html", {"open_campaigns": campaigns, "code_form": CodeForm()})
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
@@ -63,7 +63,7 @@ def _limited_response(request: HttpRequest, limited: throttle.Limited) -> HttpRe
 
 
 @never_cache
-@require_GET
+@require_safe
 def code_entry(request: HttpRequest) -> HttpResponse:
     """The page to type a household code in; a GET form, so it works everywhere."""
     if "code" not in request.GET:
@@ -88,7 +88,7 @@ def code_entry(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def rate(request: HttpRequest, code: str) -> HttpResponse:
     limited = throttle.check(request)
     if limited:
@@ -120,7 +120,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         )
 
     criteria = list(campaign.criteria.order_by("order", "code"))
-    form = RatingForm(request.POST or None, criteria=criteria)
+    form = RatingForm(request.POST if request.method == "POST" else None, criteria=criteria)
     if request.method == "POST" and form.is_valid():
         try:
             rating = rating_submit(
@@ -148,7 +148,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
     """The thank-you page with the receipt number. It shows that the rating was
     recorded, and never what it said."""

@@ -16,6 +16,12 @@ from evaluations.services import campaign_apply_default_rules, codes_issue, enro
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Production hashing is deliberately slow; tests create many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate-limit counters live in the cache; each test starts with none.
     cache.clear()
@@ -102,7 +108,9 @@ def make_staff(username, role, *, districts=(), company=None):
     from evaluations.models import StaffProfile
     from evaluations.roles import role_group
 
-    user = get_user_model().objects.create_user(username, password="a-long-test-password-1")
+    user = get_user_model().objects.create_user(
+        username, password="a-long-test-password-1", is_staff=role == StaffProfile.Role.CITY
+    )
     profile = StaffProfile.objects.create(user=user, role=role, company=company)
     profile.districts.set(districts)
     user.groups.add(role_group(role))

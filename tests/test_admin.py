@@ -86,7 +86,7 @@ def test_the_enrollment_list_counts_codes_and_responses_without_multiplying(
     response = officer_client.get(reverse("admin:evaluations_enrollment_changelist"))
     row = next(r for r in response.context["cl"].result_list if r.pk == enrollment.pk)
     admin = response.context["cl"].model_admin
-    assert row._codes == 7
+    assert row.codes_issued == 7
     assert admin.responses_shown(row) == 4
     assert admin.coverage_shown(row) == "4.0%"
     assert admin.rate_shown(row) == "75.0%"
@@ -156,3 +156,43 @@ def test_campaign_rules_are_read_only_once_it_opens(officer_client, open_campaig
         reverse("admin:evaluations_campaign_change", args=[open_campaign.pk])
     ).content.decode()
     assert 'name="threshold_percent"' in page
+
+
+def test_annotations_cannot_be_used_as_filters_to_read_an_open_campaign(
+    officer_client, enrollment, household_code, criteria
+):
+    rate(household_code, criteria, "unsatisfied")
+    url = reverse("admin:evaluations_enrollment_changelist")
+    response = officer_client.get(url, {"n_unsatisfied__gte": "1"})
+    # Refused (the admin redirects with ?e=1), never a filtered list.
+    assert response.status_code in (302, 400)
+    response = officer_client.get(url, {"n_unsatisfied__gte": "5"})
+    assert response.status_code in (302, 400)
+
+
+def test_the_admin_cannot_change_a_campaigns_status(officer_client, open_campaign):
+    url = reverse("admin:evaluations_campaign_change", args=[open_campaign.pk])
+    page = officer_client.get(url).content.decode()
+    assert 'name="status"' not in page
+    assert 'name="closes_at_0"' not in page
+    officer_client.post(url, {"name": open_campaign.name, "status": "closed"})
+    open_campaign.refresh_from_db()
+    assert open_campaign.status == Campaign.Status.OPEN
+
+
+def test_a_criterion_in_use_cannot_be_deleted(officer_client, open_campaign, criteria):
+    url = reverse("admin:evaluations_criterion_delete", args=[criteria[0].pk])
+    assert officer_client.get(url).status_code == 403
+
+
+def test_staff_never_see_who_rated_from_where(officer_client, enrollment, criteria):
+    code = codes_issue(enrollment, 1)[0]
+    rating = rating_submit(
+        code, overall="satisfied", answers={c.pk: "satisfied" for c in criteria},
+        client_ip="203.0.113.7", user_agent="Mozilla/5.0 (iPhone) MicroMessenger",
+    )  # fmt: skip
+    Campaign.objects.filter(pk=enrollment.campaign_id).update(status=Campaign.Status.CLOSED)
+    page = officer_client.get(
+        reverse("admin:evaluations_rating_change", args=[rating.pk])
+    ).content.decode()
+    assert "203.0.113.7" not in page and "MicroMessenger" not in page

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from communities.models import Community, District, PropertyCompany
-from evaluations.models import Campaign, Enrollment, Rating, ShowcaseItem
+from evaluations.models import Campaign, Enrollment, Publication, Rating, ShowcaseItem
 from evaluations.tally import campaign_tally
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +58,17 @@ def test_the_demo_is_complete_and_idempotent(client):
     # Everything else is marked as demo data.
     assert Community.objects.exclude(name__in=ARTICLE).filter(is_demo=False).count() == 0
 
-    # The closed 2020 campaign: the seven qualify, 23 in Qiaokou as in the article.
+    # The 2020 campaign, published: the seven qualify, 23 in Qiaokou as in the article.
     campaign = Campaign.objects.get(slug="2020-epidemic-satisfied-communities")
-    assert campaign.status == Campaign.Status.CLOSED
+    assert campaign.status == Campaign.Status.PUBLISHED
+    final = Publication.objects.current().get(campaign=campaign)
+    listed = final.entries.filter(status="listed")
+    assert set(ARTICLE) <= set(listed.values_list("community_name", flat=True))
+    assert listed.filter(district_code="420104").count() == 23
+    assert set(listed.values_list("company_name", flat=True)) >= set(ARTICLE.values())
+    assert not final.entries.filter(community_name="示例·硚口映月花园").exists()  # 89.96%
+    preliminary = campaign.publications.get(kind="preliminary")
+    assert preliminary.entries.filter(objections__status="dismissed").exists()
     eligible = Enrollment.objects.eligible(campaign).select_related("community__district")
     qiaokou = {e.community.name for e in eligible if e.community.district.code == "420104"}
     assert len(qiaokou) == 23
@@ -95,9 +103,17 @@ def test_demo_accounts_only_with_debug(settings):
         load_demo("--demo-accounts")
 
 
-def test_the_demo_administrator_can_log_in(client, settings):
+def test_each_demo_account_can_log_in_to_the_console(client, settings):
     settings.DEBUG = True
     out = load_demo("--demo-accounts")
-    user, password = re.search(r"user (\S+)\s+password (\S+)", out).groups()
-    assert client.login(username=user, password=password)
-    assert load_demo("--demo-accounts").count(password) == 1  # same password on a rerun
+    accounts = re.findall(r"user (\S+)\s+password (\S+)", out)
+    assert [user for user, _ in accounts] == [
+        "demo-admin", "demo-city", "demo-qiaokou", "demo-company"
+    ]  # fmt: skip
+    for user, password in accounts:
+        client.logout()
+        response = client.post("/console/login/", {"username": user, "password": password})
+        assert response.status_code == 302, user
+        assert "2020" in client.get("/console/").content.decode()
+    rerun = load_demo("--demo-accounts")
+    assert re.findall(r"user (\S+)\s+password (\S+)", rerun) == accounts  # same passwords

@@ -205,3 +205,41 @@ def test_the_code_entry_page_explains_a_malformed_code(client, db):
 
 def test_an_unknown_receipt_is_a_404(client, db):
     assert client.get("/receipts/RNOPE/").status_code == 404
+
+
+def test_an_empty_post_is_answered_with_the_questions_marked(client, household_code):
+    response = client.post(f"/r/{household_code}", {})
+    assert response.status_code == 400
+    assert "请选择总体满意度" in response.content.decode()
+    assert Rating.objects.count() == 0
+
+
+def test_the_service_rechecks_the_window_inside_the_lock(household_code, criteria, enrollment):
+    answers = {c.pk: "satisfied" for c in criteria}
+    first = rating_submit(household_code, overall="satisfied", answers=answers)
+    from evaluations.services import WindowClosed
+
+    with pytest.raises(WindowClosed):
+        rating_submit(
+            household_code,
+            overall="unsatisfied",
+            answers=answers,
+            now=enrollment.campaign.closes_at,
+        )
+    assert list(Rating.objects.values_list("pk", "is_current")) == [(first.pk, True)]
+
+
+def test_a_post_without_the_csrf_token_is_refused(household_code, criteria):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(f"/r/{household_code}", rating_post_data(criteria))
+    assert response.status_code == 403
+    assert Rating.objects.count() == 0
+
+
+def test_a_pasted_link_with_a_trailing_character_gets_the_chinese_message(client, enrollment):
+    for path in ["/r/ABCD-EFGH-JKLM.", "/r/你好"]:
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "评议码" in response.content.decode()

@@ -65,6 +65,11 @@ def close(campaign):
         (25, 0, 0, 1000, False, Decimal("100.0"), "参评率不足"),
         # zero ratings
         (0, 0, 0, 100, False, None, "没有有效评议"),
+        # exactly the minimum of 20 responses qualifies; 19 does not
+        (20, 0, 0, 100, True, Decimal("100.0"), None),
+        # coverage exactly 10.0% qualifies (25 of 250); 24 of 250 (9.6%) does not
+        (25, 0, 0, 250, True, Decimal("100.0"), None),
+        (24, 0, 0, 240 * 1 + 1, False, Decimal("100.0"), "参评率不足"),
     ],
 )
 def test_threshold_edges(

@@ -47,3 +47,19 @@ def test_limits_are_per_client_address(client, household_code):
 def test_successful_look_ups_do_not_count(client, household_code):
     for _ in range(10):
         assert client.get(f"/r/{household_code}").status_code == 200
+
+
+def test_a_cache_outage_does_not_lock_residents_out(client, household_code, monkeypatch):
+    import evaluations.throttle as throttle
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(throttle, "get_usage", broken)
+    assert client.get(f"/r/{household_code}").status_code == 200
+    assert client.get(f"/r/{WRONG}").status_code == 404
+
+
+def test_head_requests_are_answered(client, household_code):
+    assert client.head("/healthz").status_code == 200
+    assert client.head(f"/r/{household_code}").status_code == 200

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from communities.models import Community, District, PropertyCompany, Street
 from evaluations import demo_data as data
+from evaluations import workflow
 from evaluations.codes import derived_code, format_code, generate_code, generate_receipt, hash_code
 from evaluations.models import (
     Answer,
@@ -41,10 +42,14 @@ from evaluations.models import (
     ModerationStatus,
     Rating,
     RatingAnswer,
+    ReviewStatus,
     Showcase,
     ShowcaseItem,
+    StaffProfile,
 )
+from evaluations.roles import role_group
 from evaluations.services import campaign_apply_default_rules, enrollment_create
+from evaluations.tally import campaign_tally
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SATISFIED = Answer.SATISFIED.value
@@ -99,6 +104,7 @@ class Command(BaseCommand):
 
             closed = self._campaign_2020(specs, communities)
             self._showcases(closed, communities)
+            self._publish_2020(closed)
             opened = self._campaign_open(specs, communities)
             try_it = self._try_it_codes(opened, communities)
 
@@ -107,23 +113,109 @@ class Command(BaseCommand):
             self._demo_accounts()
         self._print_summary(closed, opened, time.monotonic() - started)
 
+    def _publish_2020(self, campaign: Campaign) -> None:
+        """Take the 2020 campaign through review and publication as the bureau did:
+        every eligible community checked, recommended by its district and approved
+        by the city; the others not recommended, with the rules' reasons; a
+        preliminary list with one objection (answered), then the final list.
+        Done once: a published campaign is left as it is."""
+        if campaign.publications.exists():
+            return
+        actor = self._system_user()
+        tally = campaign_tally(campaign)
+        rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
+        enrollments = campaign.enrollments.select_related("community", "company")
+        for enrollment in enrollments.order_by("pk"):
+            row = tally[enrollment.pk]
+            if enrollment.review_status != ReviewStatus.PENDING:
+                continue
+            if not row.eligible:
+                workflow.enrollment_reject(enrollment, actor=actor, reason=" ".join(row.reasons))
+                continue
+            for rule in rules:
+                workflow.review_check_record(
+                    enrollment, rule, actor=actor, met=True, note="现场核查（演示）"
+                )
+            workflow.enrollment_recommend(enrollment, actor=actor)
+            workflow.enrollment_approve(enrollment, actor=actor)
+        published = shanghai(data.CAMPAIGN_2020_PRELIMINARY)
+        preliminary = workflow.publication_publish_preliminary(campaign, actor=actor, now=published)
+        entry = preliminary.entries.filter(community_name__startswith="示例").first()
+        if entry is not None:
+            objection = workflow.objection_file(
+                entry,
+                contact_name="演示居民",
+                contact="demo@example.invalid",
+                text="（演示）小区东门夜间有时无人值守。",
+                now=published + timedelta(days=1),
+            )
+            workflow.objection_answer(
+                objection,
+                actor=actor,
+                upheld=False,
+                answer="（演示）经区房管局现场核实，东门24小时有人值守，异议不成立。",
+            )
+        workflow.publication_publish_final(
+            campaign, actor=actor, now=preliminary.notice_ends_at + timedelta(hours=1)
+        )
+
+    @staticmethod
+    def _system_user():
+        """The account the demo's review decisions are recorded under; it cannot log in."""
+        user, created = get_user_model().objects.get_or_create(
+            username="manyi-demo-loader", defaults={"is_active": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        return user
+
+    DEMO_ACCOUNTS = [
+        # username, role, district codes, company name
+        ("demo-city", StaffProfile.Role.CITY, [], None),
+        ("demo-qiaokou", StaffProfile.Role.DISTRICT, ["420104"], None),
+        ("demo-company", StaffProfile.Role.COMPANY, [], "武汉惠之美物业服务有限公司"),
+    ]
+
     def _demo_accounts(self) -> None:
-        """A demo administrator whose password is derived from the secret key, so it
-        is the same on every run of this checkout and unknown to anyone else."""
-        username = "demo-admin"
-        password = "demo-" + derived_code("demo-admin-password").lower()
-        user, _created = get_user_model().objects.get_or_create(
-            username=username, defaults={"email": "demo-admin@example.invalid"}
-        )
-        user.is_staff = user.is_superuser = user.is_active = True
-        if not user.check_password(password):
-            user.set_password(password)
-        user.save()
+        """Demo accounts, one per role plus an administrator, whose passwords are
+        derived from the secret key: the same on every run of this checkout and
+        unknown to anyone else."""
+        User = get_user_model()
         port = os.environ.get("PORT", "8000")
-        self.stdout.write(self.style.MIGRATE_HEADING("Staff (demo administrator)"))
-        self.stdout.write(
-            f"  http://127.0.0.1:{port}/admin/  user {username}  password {password}\n"
+        lines = []
+        admin_password = "demo-" + derived_code("demo-admin-password").lower()
+        admin, _created = User.objects.get_or_create(
+            username="demo-admin", defaults={"email": "demo-admin@example.invalid"}
         )
+        admin.is_staff = admin.is_superuser = admin.is_active = True
+        if not admin.check_password(admin_password):
+            admin.set_password(admin_password)
+        admin.save()
+        lines.append(("demo-admin", admin_password, "Django admin, superuser"))
+        for username, role, district_codes, company_name in self.DEMO_ACCOUNTS:
+            password = "demo-" + derived_code(f"{username}-password").lower()
+            user, _created = User.objects.get_or_create(username=username)
+            user.is_active = True
+            user.is_staff = role == StaffProfile.Role.CITY
+            if not user.check_password(password):
+                user.set_password(password)
+            user.save()
+            user.groups.add(role_group(role))
+            company = PropertyCompany.objects.get(name=company_name) if company_name else None
+            profile, _created = StaffProfile.objects.update_or_create(
+                user=user, defaults={"role": role, "company": company}
+            )
+            profile.districts.set(District.objects.filter(code__in=district_codes))
+            scope = company_name or "、".join(
+                District.objects.filter(code__in=district_codes).values_list("name", flat=True)
+            )
+            lines.append((username, password, f"{role.label}{f'（{scope}）' if scope else ''}"))
+        self.stdout.write(self.style.MIGRATE_HEADING("Staff accounts (demo)"))
+        self.stdout.write(f"  console: http://127.0.0.1:{port}/console/   admin: /admin/")
+        for username, password, what in lines:
+            self.stdout.write(f"  user {username}  password {password}  {what}")
+        self.stdout.write("")
 
     # --- places and companies ------------------------------------------------------
 
@@ -510,6 +602,7 @@ class Command(BaseCommand):
             f"communities {communities['all']} ({communities['demo']} demo)"
         )
         for campaign in (closed, opened):
+            campaign.refresh_from_db()
             ratings = Rating.objects.filter(enrollment__campaign=campaign).aggregate(
                 current=Count("id", filter=Q(is_current=True)),
                 superseded=Count("id", filter=Q(is_current=False)),
