@@ -597,7 +597,16 @@ def audit_csv(request, slug):
     response.write("\ufeff")  # so that Excel reads UTF-8
     writer = csv.writer(response)
     writer.writerow(
-        [_("when"), _("who"), _("what"), _("on what"), _("before"), _("after"), _("why")]
+        [
+            _("when"),
+            _("who"),
+            _("action"),
+            _("what"),
+            _("on what"),
+            _("before"),
+            _("after"),
+            _("why"),
+        ]
     )
     for entry in entries.order_by("at", "id").iterator():
         writer.writerow(
@@ -605,9 +614,10 @@ def audit_csv(request, slug):
                 timezone.localtime(entry.at).isoformat(timespec="seconds"),
                 entry.actor_name,
                 entry.action,
+                entry.action_display,
                 entry.subject,
-                entry.old_value,
-                entry.new_value,
+                entry.old_value_display,
+                entry.new_value_display,
                 entry.reason,
             ]
         )

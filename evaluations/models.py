@@ -723,6 +723,29 @@ class Objection(models.Model):
         return f"{self.entry} · {self.filed_at:%Y-%m-%d}"
 
 
+AUDIT_ACTIONS = {
+    "campaign_created": _("Campaign created"),
+    "campaign_open": _("Rating opened"),
+    "campaign_close": _("Rating closed"),
+    "campaign_archive": _("Campaign archived"),
+    "enrollment_created": _("Enrolled"),
+    "check_recorded": _("Check recorded"),
+    "recommended": _("Recommended"),
+    "rejected": _("Not recommended"),
+    "approved": _("Approved"),
+    "returned": _("Returned"),
+    "dropped": _("Dropped after objection"),
+    "preliminary_published": _("Preliminary list published"),
+    "objection_filed": _("Objection filed"),
+    "objection_upheld": _("Objection upheld"),
+    "objection_dismissed": _("Objection dismissed"),
+    "final_published": _("Final list published"),
+    "entry_withdrawn": _("Entry withdrawn"),
+    "import_communities": _("Communities imported"),
+    "import_companies": _("Companies imported"),
+}
+
+
 class AuditEntry(models.Model):
     """Who did what, when and why. Append-only: the database refuses updates and
     deletes (triggers, migration 0004), and no code path offers them."""
@@ -764,6 +787,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only.")
+
+    @property
+    def action_display(self) -> str:
+        return str(AUDIT_ACTIONS.get(self.action, self.action))
+
+    @staticmethod
+    def _value_display(value: str) -> str:
+        for choices in (ReviewStatus, Campaign.Status):
+            if value in choices.values:
+                return str(choices(value).label)
+        return value
+
+    @property
+    def old_value_display(self) -> str:
+        return self._value_display(self.old_value)
+
+    @property
+    def new_value_display(self) -> str:
+        return self._value_display(self.new_value)
 
 
 class StaffProfile(models.Model):
