@@ -740,6 +740,7 @@ AUDIT_ACTIONS = {
     "objection_upheld": _("Objection upheld"),
     "objection_dismissed": _("Objection dismissed"),
     "final_published": _("Final list published"),
+    "notice_shortened": _("Notice period ended early (demo)"),
     "entry_withdrawn": _("Entry withdrawn"),
     "import_communities": _("Communities imported"),
     "import_companies": _("Companies imported"),

@@ -86,3 +86,38 @@ def test_logging_in_rotates_the_session(client, city_officer):
     after = client.cookies["sessionid"].value
     assert before != after
     assert client.session["visited"] is True  # rotated, not emptied
+
+
+def test_the_demo_can_end_a_notice_period_only_with_debug(
+    settings, community, city_officer, qiaokou_reviewer
+):
+    from evaluations.models import AuditEntry, Publication
+    from evaluations.services import enrollment_create
+    from evaluations.workflow import (
+        campaign_transition,
+        enrollment_approve,
+        enrollment_recommend,
+        publication_publish_final,
+        publication_publish_preliminary,
+        review_check_record,
+    )
+
+    from .conftest import add_ratings, make_campaign
+
+    campaign = make_campaign(slug="walk")
+    enrollment = enrollment_create(campaign, community)
+    add_ratings(enrollment, satisfied=3)
+    campaign_transition(campaign, "close", actor=city_officer)
+    for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
+        review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
+    enrollment_recommend(enrollment, actor=qiaokou_reviewer)
+    enrollment_approve(enrollment, actor=city_officer)
+    publication_publish_preliminary(campaign, actor=city_officer)
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_end_notice", "walk", stdout=io.StringIO())
+    settings.DEBUG = True
+    call_command("demo_end_notice", "walk", stdout=io.StringIO())
+    assert AuditEntry.objects.filter(action="notice_shortened").exists()
+    publication_publish_final(campaign, actor=city_officer)
+    assert Publication.objects.current().get(campaign=campaign).entries.count() == 1
