@@ -16,15 +16,20 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    AuditEntry,
     Campaign,
     Criterion,
     Enrollment,
     HouseholdCode,
+    Objection,
     Prerequisite,
+    Publication,
+    PublicationEntry,
     Rating,
     RatingAnswer,
     Showcase,
     ShowcaseItem,
+    StaffProfile,
 )
 from .services import DomainError, campaign_apply_default_rules, codes_issue
 from .tally import TallyRow, percent_floor, responses_from_counts, tally_row_from_counts
@@ -285,6 +290,68 @@ class ShowcaseAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment__community__district", "enrollment__campaign"]
     inlines = [ShowcaseItemInline]
     raw_id_fields = ["enrollment"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Readable, never editable: the database refuses changes anyway."""
+
+    list_display = ["at", "actor_name", "action", "subject", "old_value", "new_value"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["subject", "actor_name", "reason"]
+    date_hierarchy = "at"
+
+
+class PublicationEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PublicationEntry
+    fields = [
+        "district_name",
+        "community_name",
+        "company_name",
+        "responses",
+        "satisfied",
+        "status",
+        "withdrawal_reason",
+    ]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Published lists are frozen; corrections are new revisions made in the console."""
+
+    list_display = ["campaign", "kind", "revision", "published_at", "notice_ends_at"]
+    list_filter = ["kind", "campaign"]
+    search_fields = ["campaign__name", "change_note"]
+    inlines = [PublicationEntryInline]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Objections are answered in the console (audited), not edited here."""
+
+    list_display = ["entry", "filed_at", "status", "answered_at"]
+    list_filter = ["status", "entry__publication__campaign"]
+    search_fields = ["entry__community_name", "text", "answer"]
+    list_select_related = ["entry"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "company"]
+    list_filter = ["role", "districts"]
+    search_fields = ["user__username", "company__name"]
+    filter_horizontal = ["districts"]
+    autocomplete_fields = ["company"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
 
 admin.site.site_header = _("Manyi · administration")

@@ -5,6 +5,17 @@ from communities.models import District
 
 from .models import Answer, Campaign, Criterion, Objection, Prerequisite
 
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+
+
+def validate_photo_size(upload) -> None:
+    """Photos are decoded by Pillow (ImageField); this bounds their size first."""
+    if upload and upload.size > MAX_PHOTO_BYTES:
+        raise forms.ValidationError(
+            _("The photo is larger than %(mb)d MB; send a smaller one.")
+            % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)}
+        )
+
 
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -104,7 +115,9 @@ class CheckForm(forms.Form):
         error_messages={"required": _("Choose met or not met.")},
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
-    evidence = forms.ImageField(label=_("Evidence photo"), required=False)
+    evidence = forms.ImageField(
+        label=_("Evidence photo"), required=False, validators=[validate_photo_size]
+    )
 
 
 class ObjectionAnswerForm(forms.Form):
@@ -127,6 +140,10 @@ class ObjectionAnswerForm(forms.Form):
 
 
 class ObjectionForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photo"].validators.append(validate_photo_size)
+
     class Meta:
         model = Objection
         fields = ["contact_name", "contact", "text", "photo"]

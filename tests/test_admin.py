@@ -26,6 +26,10 @@ CHANGELISTS = [
     "evaluations_householdcode",
     "evaluations_rating",
     "evaluations_showcase",
+    "evaluations_auditentry",
+    "evaluations_publication",
+    "evaluations_objection",
+    "evaluations_staffprofile",
 ]
 
 
@@ -196,3 +200,19 @@ def test_staff_never_see_who_rated_from_where(officer_client, enrollment, criter
         reverse("admin:evaluations_rating_change", args=[rating.pk])
     ).content.decode()
     assert "203.0.113.7" not in page and "MicroMessenger" not in page
+
+
+def test_the_audit_log_has_no_change_or_delete_path_in_the_admin(officer_client, open_campaign):
+    from evaluations.models import AuditEntry
+    from evaluations.workflow import audit_record
+
+    entry = audit_record("campaign_created", campaign=open_campaign)
+    change = officer_client.post(
+        reverse("admin:evaluations_auditentry_change", args=[entry.pk]), {"reason": "篡改"}
+    )
+    delete = officer_client.post(
+        reverse("admin:evaluations_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert change.status_code == 403 and delete.status_code == 403
+    entry.refresh_from_db()
+    assert entry.reason == "" and AuditEntry.objects.count() == 1

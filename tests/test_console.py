@@ -304,7 +304,7 @@ def count_queries(client, url):
 
 @pytest.mark.parametrize(
     "page_name",
-    ["dashboard", "campaign", "approval", "preliminary", "objections", "enrollment"],
+    ["dashboard", "campaign", "approval", "preliminary", "objections", "enrollment", "notice"],
 )
 def test_console_pages_make_as_many_queries_for_50_rows_as_for_1(
     client, qiaokou, company, city_officer, qiaokou_reviewer, page_name
@@ -312,7 +312,7 @@ def test_console_pages_make_as_many_queries_for_50_rows_as_for_1(
     counts = []
     for n in (1, 50):
         campaign = _world(n, qiaokou, company, city_officer, qiaokou_reviewer)
-        if page_name in ("preliminary", "objections"):
+        if page_name in ("preliminary", "objections", "notice"):
             for enrollment in campaign.enrollments.all():
                 enrollment_approve(enrollment, actor=city_officer)
             publication = publication_publish_preliminary(campaign, actor=city_officer)
@@ -329,6 +329,7 @@ def test_console_pages_make_as_many_queries_for_50_rows_as_for_1(
             ),
             "objections": reverse("console:objections", args=[campaign.slug]),
             "enrollment": reverse("console:enrollment", args=[campaign.enrollments.first().pk]),
+            "notice": reverse("notice", args=[campaign.slug]),
         }[page_name]
         counts.append(count_queries(client, url))
     assert counts[1] <= counts[0], counts

@@ -914,3 +914,21 @@ def test_only_the_city_bureau_may_import(client, places, url, method, persona, e
     assert response.status_code == expected
     if persona == "anonymous":
         assert response["Location"].startswith("/console/login/")
+
+
+def test_the_preview_makes_as_many_queries_for_50_rows_as_for_1(city_client, places):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (1, 50):
+        rows = [COMMUNITY_HEADER] + [
+            ["420104", "硚口区", "古田街道", f"预览小区{n}-{i}", "", "100", HUIZHIMEI]
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            response = upload(city_client, csv_bytes(rows))
+        assert response.status_code == 200
+        assert f"预览小区{n}-{n - 1}" in response.content.decode()
+        counts.append(len(queries))
+    assert counts[1] <= counts[0], counts

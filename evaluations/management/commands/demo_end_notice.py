@@ -42,4 +42,5 @@ class Command(BaseCommand):
             new=timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
             reason="demo_end_notice (DEBUG)",
         )
-        self.stdout.write(f"The notice period of {campaign.slug} now ends {now:%Y-%m-%d %H:%M}.")
+        local = timezone.localtime(now)
+        self.stdout.write(f"The notice period of {campaign.slug} now ends {local:%Y-%m-%d %H:%M}.")
