@@ -7,6 +7,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .search import SearchKeysMixin
 from .validators import normalize_uscc, validate_division_code, validate_uscc
 
 
@@ -63,7 +64,7 @@ class Street(BilingualNameMixin, models.Model):
         return f"{self.district.name} {self.name}"
 
 
-class PropertyCompany(models.Model):
+class PropertyCompany(SearchKeysMixin, models.Model):
     name = models.CharField(_("legal name"), max_length=200, unique=True)
     credit_code = models.CharField(
         _("unified social credit code"),
@@ -84,6 +85,8 @@ class PropertyCompany(models.Model):
     is_demo = models.BooleanField(
         _("demo data"), default=False, help_text=_("Synthetic, made up for the demonstration.")
     )
+    pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
+    pinyin_initials = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -105,7 +108,7 @@ class PropertyCompany(models.Model):
         self.credit_code = normalize_uscc(self.credit_code)
 
 
-class Community(BilingualNameMixin, models.Model):
+class Community(SearchKeysMixin, BilingualNameMixin, models.Model):
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="communities", verbose_name=_("district")
     )
@@ -135,6 +138,8 @@ class Community(BilingualNameMixin, models.Model):
     is_demo = models.BooleanField(
         _("demo data"), default=False, help_text=_("Synthetic, made up for the demonstration.")
     )
+    pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
+    pinyin_initials = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["district__code", "name"]

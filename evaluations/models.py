@@ -481,7 +481,16 @@ class Showcase(models.Model):
         return str(self.enrollment)
 
 
+class ShowcaseItemQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=ModerationStatus.APPROVED)
+
+
 class ShowcaseItem(models.Model):
+    """One piece of a showcase: a photo with its caption (画说), a figure (数说),
+    a highlight or a story. Submitted by the company, seen by the public only
+    once the bureau has approved it."""
+
     class Kind(models.TextChoices):
         PHOTO = "photo", _("Photo with caption")  # 画说
         FIGURE = "figure", _("Figure")  # 数说
@@ -504,7 +513,12 @@ class ShowcaseItem(models.Model):
     body = models.TextField(_("text"), blank=True)
     figure_value = models.PositiveIntegerField(_("number"), null=True, blank=True)
     figure_unit = models.CharField(_("unit"), max_length=20, blank=True)
+    # The photo as served: re-encoded from the upload, upright, without EXIF (GPS).
     image = models.ImageField(_("photo"), upload_to="showcases/%Y/", null=True, blank=True)
+    image_small = models.ImageField(upload_to="showcases/%Y/", null=True, blank=True)
+    image_medium = models.ImageField(upload_to="showcases/%Y/", null=True, blank=True)
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
     image_is_illustration = models.BooleanField(
         _("illustration"),
         default=False,
@@ -518,14 +532,61 @@ class ShowcaseItem(models.Model):
         default=ModerationStatus.PENDING,
     )
     review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    objects = ShowcaseItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["showcase", "order", "id"]
         verbose_name = _("showcase item")
         verbose_name_plural = _("showcase items")
+        permissions = [("moderate_showcase", _("Approve or reject showcase material"))]
 
     def __str__(self) -> str:
         return self.title or self.body[:30]
+
+
+class CompanyReply(models.Model):
+    """A property company's reply under its community's published entry, shown
+    once the bureau has approved it (moderated like showcases)."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="replies", verbose_name=_("enrollment")
+    )
+    company = models.ForeignKey(
+        PropertyCompany, on_delete=models.PROTECT, related_name="replies", verbose_name=_("company")
+    )
+    text = models.TextField(_("reply"), max_length=1000)
+    status = models.CharField(
+        _("review"),
+        max_length=12,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.PENDING,
+    )
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("company reply")
+        verbose_name_plural = _("company replies")
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.text[:30]}"
 
 
 # --- review, publication, objections, audit ---------------------------------------

@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.view_auditentry",
         "evaluations.add_householdcode",
         "evaluations.view_enrollment",
+        "evaluations.moderate_showcase",
         "communities.add_community",
         "communities.change_community",
         "communities.add_propertycompany",
@@ -42,11 +43,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.view_auditentry",
         "evaluations.add_householdcode",
         "evaluations.view_enrollment",
+        "evaluations.moderate_showcase",
     ],
     Role.COMPANY: [
         "evaluations.view_enrollment",
         "evaluations.add_showcaseitem",
         "evaluations.change_showcaseitem",
+        "evaluations.add_companyreply",
     ],
 }
 
