@@ -3,11 +3,17 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from evaluations import public_views
+from evaluations import portal_views, public_views
 from evaluations import views as evaluation_views
 
 urlpatterns = [
-    path("", evaluation_views.home, name="home"),
+    path("", portal_views.home, name="home"),
+    path("lang/", portal_views.switch_language, name="switch_language"),
+    path("lists/<slug:slug>/", portal_views.campaign_list, name="campaign_list"),
+    path("lists/<slug:slug>/<str:code>/", portal_views.district_page, name="district"),
+    path("search/", portal_views.search, name="search"),
+    path("communities/<int:pk>/", portal_views.community_page, name="community"),
+    path("companies/<int:pk>/", portal_views.company_page, name="company"),
     path("healthz", evaluation_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

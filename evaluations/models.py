@@ -747,6 +747,28 @@ class PublicationEntry(models.Model):
 
         return percent_floor(self.rate)
 
+    @property
+    def confidence(self):
+        """The 95% Wilson interval of the rate, in percent (low, high)."""
+        from .tally import wilson_interval
+
+        return wilson_interval(self.satisfied, self.responses)
+
+    def _english(self) -> bool:
+        return (get_language() or "").startswith("en")
+
+    @property
+    def display_community_name(self) -> str:
+        return self.community_name_en if self._english() and self.community_name_en else (
+            self.community_name
+        )
+
+    @property
+    def display_district_name(self) -> str:
+        return self.district_name_en if self._english() and self.district_name_en else (
+            self.district_name
+        )
+
 
 class Objection(models.Model):
     """An objection (异议) filed by anyone against an entry of a preliminary list."""

@@ -186,3 +186,21 @@ def tally_row_from_counts(enrollment: Enrollment) -> TallyRow | None:
 
 def responses_from_counts(enrollment: Enrollment) -> int:
     return sum(getattr(enrollment, f"n_{answer}") for answer in Answer.values)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[Decimal, Decimal] | None:
+    """The 95% Wilson score interval of a rate, in percent with one decimal (the lower
+    bound rounded down, the upper rounded up), so a reader sees how firm a rate from
+    40 households is. None without responses."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    margin = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denominator
+    low = max(0.0, centre - margin) * 100
+    high = min(1.0, centre + margin) * 100
+    return (
+        Decimal(str(low)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR),
+        Decimal(str(high)).quantize(Decimal("0.1"), rounding="ROUND_CEILING"),
+    )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from . import throttle
 from .codes import format_code, normalize_code
 from .forms import CodeForm, RatingForm
-from .models import Campaign, Rating
+from .models import Rating
 from .services import (
     CodeUnknown,
     InvalidRating,
@@ -20,12 +20,6 @@ from .services import (
     household_has_rated,
     rating_submit,
 )
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.accepting_ratings().order_by("closes_at")
-    return render(request, "home.html", {"open_campaigns": campaigns, "code_form": CodeForm()})
 
 
 @never_cache
