@@ -117,3 +117,34 @@ def test_each_demo_account_can_log_in_to_the_console(client, settings):
         assert "2020" in client.get("/console/").content.decode()
     rerun = load_demo("--demo-accounts")
     assert re.findall(r"user (\S+)\s+password (\S+)", rerun) == accounts  # same passwords
+
+
+def test_the_article_communities_are_on_the_public_2020_list_with_their_showcases(client):
+    load_demo()
+    slug = "2020-epidemic-satisfied-communities"
+    district = client.get(f"/lists/{slug}/420104/").content.decode()
+    for name, company in ARTICLE.items():
+        assert name in district and company in district
+    assert district.count('class="card entry"') == 23
+
+    def page(name):
+        community = Community.objects.get(name=name)
+        return client.get(f"/communities/{community.pk}/").content.decode()
+
+    spring = page("汉口春天")
+    for heading, caption in [
+        ("画说基本服务", "垃圾清扫清运"),
+        ("画说宣传引导", "张贴防疫知识宣传单"),
+        ("画说封闭管理", "开展夜间巡查"),
+        ("画说消杀保洁", "对电梯轿厢进行消毒"),
+        ("画说配合保障", "为高龄老人送菜上门"),
+    ]:
+        assert heading in spring and caption in spring
+        assert spring.index(heading) < spring.index(caption)
+    assert "坚守岗位，守土有责" in spring
+    assert "数说" in page("融侨锦城") and "1800" in page("融侨锦城")
+    assert "花式消杀够硬核" in page("洺悦府")
+    assert "宣传法宝" in page("汉水熙园")
+    harbour = page("汉江湾1号")
+    assert "物业人的温暖一抱" in harbour and "寒风中的温暖专车" in harbour and "孙其军" in harbour
+    assert "当好" in page("左岸美邻")
