@@ -154,6 +154,10 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 # the client has to wait; past the second, it is refused for the whole period.
 CODE_FAILURES_SLOWDOWN = env("CODE_FAILURES_SLOWDOWN", default="5/m")
 CODE_FAILURES_LOCKOUT = env("CODE_FAILURES_LOCKOUT", default="20/h")
+# Photos (showcases): decoded by Pillow, bounded, re-encoded without metadata.
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTO_UPLOADS_RATE = env("PHOTO_UPLOADS_RATE", default="60/h")
 # Objections to a preliminary list, per client address.
 OBJECTIONS_RATE = env("OBJECTIONS_RATE", default="5/h")
 

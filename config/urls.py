@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("evaluations.console_urls")),
     path("", include("evaluations.urls")),
+    path("", include("evaluations.opendata_urls")),
     path("notice/<slug:slug>/", public_views.notice, name="notice"),
     path(
         "notice/<slug:slug>/object/<int:entry_id>/",

@@ -5,6 +5,7 @@ from communities.console_urls import urlpatterns as communities_urlpatterns
 
 from . import console_views as views
 from . import export_views
+from .showcase_urls import urlpatterns as showcase_urlpatterns
 
 app_name = "console"
 
@@ -37,3 +38,4 @@ urlpatterns = [
     path("publications/<int:pk>/", views.publication_detail, name="publication"),
     path("entries/<int:pk>/withdraw/", views.entry_withdraw, name="entry_withdraw"),
 ] + communities_urlpatterns
+urlpatterns += showcase_urlpatterns

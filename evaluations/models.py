@@ -759,14 +759,18 @@ class PublicationEntry(models.Model):
 
     @property
     def display_community_name(self) -> str:
-        return self.community_name_en if self._english() and self.community_name_en else (
-            self.community_name
+        return (
+            self.community_name_en
+            if self._english() and self.community_name_en
+            else (self.community_name)
         )
 
     @property
     def display_district_name(self) -> str:
-        return self.district_name_en if self._english() and self.district_name_en else (
-            self.district_name
+        return (
+            self.district_name_en
+            if self._english() and self.district_name_en
+            else (self.district_name)
         )
 
 
@@ -827,7 +831,19 @@ AUDIT_ACTIONS = {
     "entry_withdrawn": _("Entry withdrawn"),
     "import_communities": _("Communities imported"),
     "import_companies": _("Companies imported"),
+    "showcase_item_submitted": _("Showcase material submitted"),
+    "showcase_item_updated": _("Showcase material changed"),
+    "showcase_item_withdrawn": _("Showcase material withdrawn"),
+    "showcase_item_approved": _("Showcase material approved"),
+    "showcase_item_rejected": _("Showcase material rejected"),
+    "showcase_headline_set": _("Showcase headline changed"),
+    "reply_submitted": _("Company reply submitted"),
+    "reply_approved": _("Company reply approved"),
+    "reply_rejected": _("Company reply rejected"),
 }
+
+# Actions whose before/after hold texts, not statuses.
+AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_"))}
 
 
 class AuditEntry(models.Model):
@@ -885,10 +901,14 @@ class AuditEntry(models.Model):
 
     @property
     def old_value_display(self) -> str:
+        if self.action in AUDIT_TEXT_ACTIONS:
+            return self.old_value
         return self._value_display(self.old_value)
 
     @property
     def new_value_display(self) -> str:
+        if self.action in AUDIT_TEXT_ACTIONS:
+            return self.new_value
         return self._value_display(self.new_value)
 
 

@@ -125,7 +125,9 @@ def campaign_list(request, slug):
 
     counts = portal.district_counts(publication)
     chart = district_rates_svg(
-        district_chart_rows(publication), title=publication.campaign.display_name
+        district_chart_rows(publication, [c.district for c in counts]),
+        title=publication.campaign.display_name,
+        threshold_percent=publication.campaign.threshold_percent,
     )
     withdrawn = publication.entries.filter(status=PublicationEntry.Status.WITHDRAWN)
     return _cacheable(

@@ -29,6 +29,13 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded photos and the demo's illustrations are written to storage; never
+    # into the checkout's media/ folder.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def qiaokou(db):
     return District.objects.create(code="420104", name="硚口区", name_en="Qiaokou District")

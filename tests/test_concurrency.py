@@ -18,7 +18,10 @@ THREADS = 12
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback: the flush after a transactional test empties every table, and
+# the next transactional test (e.g. a browser test) must find the migrated rows again
+# (see tests/browser/conftest.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_submits_of_one_code_leave_exactly_one_counted_rating(household_code, criteria):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: concurrent writers with row locks")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from communities.models import PropertyCompany
 from evaluations.models import StaffProfile
 from evaluations.services import enrollment_create
+from evaluations.showcases import reply_submit, showcase_item_submit
 from evaluations.workflow import (
     campaign_transition,
     enrollment_approve,
@@ -50,6 +51,17 @@ TABLE = [
     ("console:import_confirm", None, "post", [302, 403, 302, 403, 403, 403, 403]),
     ("console:import_template_xlsx", "communities", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:import_template_csv", "companies", "get", [302, 403, 200, 403, 403, 403, 403]),
+    # showcases (issue 4): company staff on their own enrollments, the bureau moderates
+    ("console:showcases", None, "get", [302, 403, 403, 403, 403, 200, 200]),
+    ("console:showcase", "enrollment", "get", [302, 403, 403, 403, 403, 200, 404]),
+    ("console:showcase_add", "add_photo", "get", [302, 403, 403, 403, 403, 200, 404]),
+    ("console:showcase_headline", "enrollment", "post", [302, 403, 403, 403, 403, 302, 404]),
+    ("console:showcase_reply", "enrollment", "post", [302, 403, 403, 403, 403, 200, 404]),
+    ("console:showcase_item_edit", "item", "get", [302, 403, 403, 403, 403, 200, 404]),
+    ("console:showcase_item_withdraw", "item", "get", [302, 403, 403, 403, 403, 200, 404]),
+    ("console:moderation", None, "get", [302, 403, 200, 200, 200, 403, 403]),
+    ("console:moderation_item", "item", "post", [302, 403, 302, 302, 404, 403, 403]),
+    ("console:moderation_reply", "reply", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("admin:index", None, "get", [302, 302, 200, 302, 302, 302, 302]),
 ]
 
@@ -67,6 +79,10 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
     publication = publication_publish_preliminary(campaign, actor=city_officer)
     entry = publication.entries.get()
     objection = objection_file(entry, contact_name="王", contact="138", text="异议")
+    item = showcase_item_submit(
+        enrollment, actor=company_staffer, kind="highlight", title="宣传法宝", body="小喇叭"
+    )
+    reply = reply_submit(enrollment, actor=company_staffer, text="感谢居民的信任")
     other = PropertyCompany.objects.create(name="别家物业有限公司")
     users = {
         "anonymous": None,
@@ -90,6 +106,9 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "entry": [entry.pk],
         "communities": ["communities"],
         "companies": ["companies"],
+        "add_photo": [enrollment.pk, "photo"],
+        "item": [item.pk],
+        "reply": [reply.pk],
     }
     return users, args, publication
 

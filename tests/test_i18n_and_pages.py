@@ -49,7 +49,7 @@ def test_the_english_switch_works_without_javascript(client, household_code):
 
 def test_a_browser_asking_for_english_gets_english(client, db):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Rate your community" in page
+    assert "Is my community on it?" in page
 
 
 def test_home_lists_the_campaigns_open_for_rating(client, open_campaign):

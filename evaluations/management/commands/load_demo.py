@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from communities.models import Community, District, PropertyCompany, Street
 from evaluations import demo_data as data
-from evaluations import workflow
+from evaluations import demo_images, workflow
 from evaluations.codes import derived_code, format_code, generate_code, generate_receipt, hash_code
 from evaluations.models import (
     Answer,
@@ -480,6 +480,8 @@ class Command(BaseCommand):
                         "status": ModerationStatus.APPROVED,
                     },
                 )
+        # The photo captions get drawn illustrations, labelled as such (demo_images.py).
+        demo_images.illustrate_campaign(campaign)
 
     # --- the campaign open now -----------------------------------------------------------
 

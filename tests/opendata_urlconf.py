@@ -1,0 +1,7 @@
+"""The site's addresses with the open-data ones in front: the tests of open data do
+not depend on how config/urls.py includes them."""
+
+from config import urls as site_urls
+from evaluations import opendata_urls
+
+urlpatterns = [*opendata_urls.urlpatterns, *site_urls.urlpatterns]
