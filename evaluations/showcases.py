@@ -253,6 +253,22 @@ def showcase_item_withdraw(item: ShowcaseItem, *, actor) -> None:
     item.delete()
 
 
+def _moderate(obj, *, actor, approve: bool, note: str) -> str:
+    """The bureau's decision on a pending item or reply (a locked row); returns the note."""
+    note = _review_note(note, required=not approve)
+    if obj.status != ModerationStatus.PENDING:
+        raise ShowcaseRefused(
+            _("This has already been reviewed (“%(status)s”).")
+            % {"status": obj.get_status_display()}
+        )
+    obj.status = ModerationStatus.APPROVED if approve else ModerationStatus.REJECTED
+    obj.review_note = note
+    obj.reviewed_by = actor
+    obj.reviewed_at = timezone.now()
+    obj.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
+    return note
+
+
 @transaction.atomic
 def showcase_item_review(
     item: ShowcaseItem, *, actor, approve: bool, note: str = ""
@@ -260,17 +276,7 @@ def showcase_item_review(
     """Approve an item (the public sees it from now on) or reject it with a
     note the company reads."""
     item = _locked_item(item)
-    note = _review_note(note, required=not approve)
-    if item.status != ModerationStatus.PENDING:
-        raise ShowcaseRefused(
-            _("This has already been reviewed (“%(status)s”).")
-            % {"status": item.get_status_display()}
-        )
-    item.status = ModerationStatus.APPROVED if approve else ModerationStatus.REJECTED
-    item.review_note = note
-    item.reviewed_by = actor
-    item.reviewed_at = timezone.now()
-    item.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
+    note = _moderate(item, actor=actor, approve=approve, note=note)
     audit_record(
         "showcase_item_approved" if approve else "showcase_item_rejected",
         actor=actor,
@@ -370,17 +376,7 @@ def reply_review(reply: CompanyReply, *, actor, approve: bool, note: str = "") -
         .select_related("enrollment__campaign", "enrollment__community", "company")
         .get(pk=reply.pk)
     )
-    note = _review_note(note, required=not approve)
-    if reply.status != ModerationStatus.PENDING:
-        raise ShowcaseRefused(
-            _("This has already been reviewed (“%(status)s”).")
-            % {"status": reply.get_status_display()}
-        )
-    reply.status = ModerationStatus.APPROVED if approve else ModerationStatus.REJECTED
-    reply.review_note = note
-    reply.reviewed_by = actor
-    reply.reviewed_at = timezone.now()
-    reply.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
+    note = _moderate(reply, actor=actor, approve=approve, note=note)
     audit_record(
         "reply_approved" if approve else "reply_rejected",
         actor=actor,
