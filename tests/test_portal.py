@@ -257,7 +257,9 @@ def _many(n, qiaokou, company, city, reviewer, slug):
     return campaign, list(communities)
 
 
-@pytest.mark.parametrize("page_name", ["home", "district", "search", "company", "community"])
+@pytest.mark.parametrize(
+    "page_name", ["home", "list", "district", "search", "company", "community", "open_data"]
+)
 def test_public_pages_make_as_many_queries_for_50_rows_as_for_1(
     client, qiaokou, company, city_officer, qiaokou_reviewer, page_name
 ):
@@ -266,6 +268,8 @@ def test_public_pages_make_as_many_queries_for_50_rows_as_for_1(
         campaign, communities = _many(n, qiaokou, company, city_officer, qiaokou_reviewer, f"p{n}")
         url = {
             "home": "/",
+            "list": reverse("campaign_list", args=[campaign.slug]),
+            "open_data": reverse("open_data_json", args=[campaign.slug]),
             "district": reverse("district", args=[campaign.slug, "420104"]),
             "search": reverse("search") + f"?q=名单小区p{n}",
             "company": reverse("company", args=[company.pk]),
