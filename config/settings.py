@@ -16,10 +16,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 env_file = BASE_DIR / ".env"
-if env_file.exists():
+# MANYI_NO_DOTENV: ignore the checkout's .env (the tests of start-up checks use it).
+if env_file.exists() and not environ.Env.bool(env, "MANYI_NO_DOTENV", default=False):
     environ.Env.read_env(env_file)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+# Set on production servers: turns on the strict start-up checks and HTTPS settings
+# below. The laptop (`make run`) and the test suite run without it.
+PRODUCTION = env.bool("MANYI_PRODUCTION", default=False)
 
 # Only the laptop default: `check --deploy` flags it (see communities/checks.py).
 INSECURE_DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
@@ -29,6 +34,23 @@ SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
 # the database alone does not reveal them. Changing it invalidates every code
 # already printed: set it once per deployment and keep it with the backups' keys.
 HOUSEHOLD_CODE_KEY = env("HOUSEHOLD_CODE_KEY", default="household-code:" + SECRET_KEY)
+
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    _household_key = env("HOUSEHOLD_CODE_KEY", default="")
+    for _name, _value in [("SECRET_KEY", SECRET_KEY), ("HOUSEHOLD_CODE_KEY", _household_key)]:
+        if (
+            _value in ("", INSECURE_DEV_SECRET_KEY)
+            or len(_value) < 50
+            or len(set(_value)) < 10
+        ):
+            raise ImproperlyConfigured(
+                f"{_name} is missing or weak: set it in the environment to 50 or more random "
+                "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off when MANYI_PRODUCTION is set.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -43,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "axes",
     "communities",
     "evaluations",
@@ -50,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +155,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+if PRODUCTION:
+    # Hashed, compressed static files served by WhiteNoise (collectstatic at deploy);
+    # the laptop's runserver serves them itself.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        },
+    }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
@@ -160,6 +194,38 @@ PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_UPLOADS_RATE = env("PHOTO_UPLOADS_RATE", default="60/h")
 # Objections to a preliminary list, per client address.
 OBJECTIONS_RATE = env("OBJECTIONS_RATE", default="5/h")
+
+# --- security headers ----------------------------------------------------------------
+# A Content-Security-Policy, enforced: no inline script anywhere, no plugins, no <base>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"] + env.list("CSP_IMG_SRC", default=[]),
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The client address comes from the proxy only when it is trusted to set it.
+if env.bool("TRUSTED_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preload-ready headers; submitting the domain to the preload list is a separate step.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
 
 SILENCED_SYSTEM_CHECKS = [
     # django-ratelimit warns that the in-process cache is not shared between

@@ -190,7 +190,11 @@ def site(browser_db, live_server) -> str:
 
 
 def _page(browser, **options):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+    # bypass_csp: the page enforces a CSP without inline scripts; axe-core is injected
+    # by the test, not by the site.
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True, **options
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     return context, page
