@@ -129,8 +129,14 @@ if env.str("REDIS_URL", default=""):
             "LOCATION": env.str("REDIS_URL"),
         }
     }
+    # Sessions (staff logins; residents rate without one) in Redis, written through to
+    # the database: every app server finds them (nothing is kept in one process), reads
+    # come from Redis, and a Redis restart or flush logs nobody out. Lockouts of staff
+    # logins (django-axes) are in the database already, shared by every server too.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://manyi")}
+    # The laptop default: sessions in the database (Django's default engine).
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -237,7 +243,10 @@ SILENCED_SYSTEM_CHECKS = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"scrub_codes": {"()": "config.log_filters.ScrubHouseholdCodes"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["scrub_codes"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # django-axes logs every login and logout at INFO; failures and lockouts are WARNING.
     "loggers": {"axes": {"level": "WARNING"}},
