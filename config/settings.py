@@ -198,6 +198,8 @@ CODE_FAILURES_LOCKOUT = env("CODE_FAILURES_LOCKOUT", default="20/h")
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_UPLOADS_RATE = env("PHOTO_UPLOADS_RATE", default="60/h")
+# Receipt checks (/receipts/check/), per client address.
+RECEIPT_CHECKS_RATE = env("RECEIPT_CHECKS_RATE", default="30/m")
 # Objections to a preliminary list, per client address.
 OBJECTIONS_RATE = env("OBJECTIONS_RATE", default="5/h")
 

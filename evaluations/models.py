@@ -669,6 +669,11 @@ class Publication(models.Model):
     )
     notice_ends_at = models.DateTimeField(_("notice period ends"), null=True, blank=True)
     change_note = models.TextField(_("change note"), blank=True)
+    # SHA-256 over the anonymous ballots of the listed enrollments (evaluations.ballots),
+    # fixed when the final list is published and carried over by its revisions.
+    ratings_digest = models.CharField(
+        _("digest of the counted ratings"), max_length=64, blank=True, editable=False
+    )
 
     objects = PublicationQuerySet.as_manager()
 

@@ -1,9 +1,12 @@
-"""Open data: a campaign's published list as CSV and JSON (SPEC step 7, issue 4).
+"""Open data: a campaign's published list as CSV and JSON (SPEC step 7, issue 4),
+and its anonymous ballots (issue 5: the verifiable tally).
 
 Only published facts: the entries of a *final* list exactly as they were frozen
-when published (PublicationEntry), the campaign's public rules and the list's
-revision history. Nothing of a community that is not on the list, no comment,
-no household code, no review note, no objection, no person.
+when published (PublicationEntry), the campaign's public rules, the list's
+revision history with each revision's ratings digest, and the anonymous ballots
+of the entries on the list (keyed code hash, answers, receipt: evaluations.ballots).
+Nothing of a community that is not on the list, no comment, no household code, no
+review note, no objection, no person.
 
 The schema is documented in docs/open-data.md and is a stable interface: add
 fields at the end if you must, never rename or reorder them, and bump
@@ -21,9 +24,11 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from .ballots import BALLOT_FIELDS, publication_ballots
 from .models import Publication, PublicationEntry
 
-SCHEMA_VERSION = 1
+# 2: adds `ratings_digest` to `publication` and `revisions[]` (nothing renamed).
+SCHEMA_VERSION = 2
 
 # One row of the CSV, one object of the JSON "entries": names are stable.
 ENTRY_FIELDS = [
@@ -133,12 +138,14 @@ def publication_document(publication: Publication) -> dict[str, Any]:
             "revision": publication.revision,
             "published_at": iso_datetime(publication.published_at),
             "change_note": publication.change_note,
+            "ratings_digest": publication.ratings_digest,
         },
         "revisions": [
             {
                 "revision": r.revision,
                 "published_at": iso_datetime(r.published_at),
                 "change_note": r.change_note,
+                "ratings_digest": r.ratings_digest,
             }
             for r in revisions
         ],
@@ -168,6 +175,33 @@ def publication_csv(publication: Publication) -> bytes:
     for record in publication_records(publication):
         writer.writerow([_spreadsheet_safe(record[name]) for name in ENTRY_FIELDS])
     return out.getvalue().encode("utf-8-sig")
+
+
+class _Echo:
+    """A file that hands back what is written to it: the csv module writes one row
+    at a time into it, and each row goes straight to the response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _ballot_cell(value: str) -> str:
+    """Like the list's CSV, but exactly reversible, since the digest covers the exact
+    text: a cell starting with a formula character *or an apostrophe* gets one
+    leading apostrophe, so a reader drops the first apostrophe of any cell that has one."""
+    if value.startswith((*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def ballots_csv_chunks(publication: Publication):
+    """The ballots of a publication as CSV, in code-hash order, streamed: UTF-8 with
+    a BOM, a header row of the field names, one row per ballot."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff".encode() + writer.writerow(BALLOT_FIELDS).encode("utf-8")
+    for ballot in publication_ballots(publication):
+        row = [_ballot_cell(value) for value in ballot.csv_row()]
+        yield writer.writerow(row).encode("utf-8")
 
 
 def published_campaigns() -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Open data over HTTP: /open-data/ (the index), /open-data/<slug>.csv and .json.
+"""Open data over HTTP: /open-data/ (the index), /open-data/<slug>.csv and .json,
+and /open-data/<slug>-ballots.csv (the anonymous ballots, issue 5).
 
 A published revision never changes, so the files are cacheable by anyone: an
 ETag from the publication and its revision, Last-Modified from its publication
@@ -12,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_safe
@@ -98,6 +105,24 @@ def publication_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def publication_json(request: HttpRequest, slug: str) -> HttpResponse:
     publication = _publication(request, slug)
     return HttpResponse(opendata.publication_json(publication), content_type="application/json")
+
+
+def _ballots_etag(request: HttpRequest, slug: str) -> str:
+    return "ballots-" + _etag(request, slug)
+
+
+@_open_data
+@condition(etag_func=_ballots_etag, last_modified_func=_last_modified)
+def publication_ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The anonymous ballots of the entries on the list, streamed: a campaign of a
+    million ratings is never held in memory."""
+    publication = _publication(request, slug)
+    response = StreamingHttpResponse(
+        opendata.ballots_csv_chunks(publication), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"{publication.campaign.slug}-r{publication.revision}-ballots.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @require_safe

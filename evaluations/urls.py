@@ -9,5 +9,7 @@ urlpatterns = [
     # The address printed in household QR codes (SPEC: stable interface). A
     # trailing slash, dashes and lower case are tolerated; the view normalises.
     re_path(r"^r/(?P<code>[^/]{1,64})/?$", views.rate, name="rate"),
+    # Before receipts/<receipt>/, which would take "check" for a receipt number.
+    path("receipts/check/", views.receipt_check, name="receipt_check"),
     path("receipts/<str:receipt>/", views.receipt, name="receipt"),
 ]

@@ -1,3 +1,6 @@
+import logging
+
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import get_usage
 
 from . import throttle
-from .codes import format_code, normalize_code
+from .codes import CODE_ALPHABET, format_code, normalize_code
 from .forms import CodeForm, RatingForm
 from .models import Rating
 from .services import (
@@ -20,6 +24,8 @@ from .services import (
     household_has_rated,
     rating_submit,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -159,3 +165,67 @@ def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
             "community": rating.enrollment.community,
         },
     )
+
+
+# --- receipt check (issue 5: the verifiable tally) ----------------------------------
+
+RECEIPT_CHECKS_GROUP = "receipt-checks"
+RECEIPT_LENGTH = 16
+
+
+def _receipt_checks_limited(request: HttpRequest) -> bool:
+    """Counts one lookup for this client; True once it has made too many. Fails open:
+    a cache that does not answer never stops a resident from checking."""
+    rate = getattr(settings, "RECEIPT_CHECKS_RATE", "30/m")
+    try:
+        usage = get_usage(
+            request,
+            group=RECEIPT_CHECKS_GROUP,
+            key="ip",
+            rate=rate,
+            method=get_usage.ALL,
+            increment=True,
+        )
+    except Exception:  # the cache backend is down: log it, let the check through
+        logger.exception("rate-limit counters unavailable")
+        return False
+    if usage is None or usage["limit"] == 0:  # django-ratelimit's "cache failed"
+        return False
+    return bool(usage["should_limit"])
+
+
+def normalize_receipt(raw: str) -> str | None:
+    cleaned = "".join(ch for ch in str(raw or "").upper() if ch not in " -_\t")
+    if (
+        len(cleaned) != RECEIPT_LENGTH
+        or not cleaned.startswith("R")
+        or any(ch not in CODE_ALPHABET for ch in cleaned[1:])
+    ):
+        return None
+    return cleaned
+
+
+@never_cache
+@require_safe
+def receipt_check(request: HttpRequest) -> HttpResponse:
+    """Is the rating with this receipt the one that counts for its household?
+
+    Three answers and nothing more: it counts; a later rating of the same household
+    counts instead; no rating has this receipt. Never the answers, the community or
+    the time (docs/verification.md explains why, and what it cannot hide).
+    """
+    raw = request.GET.get("receipt", "")[:64]
+    context = {"receipt": raw}
+    if not raw.strip():
+        return render(request, "evaluations/receipt_check.html", context)
+    if _receipt_checks_limited(request):
+        context["limited"] = True
+        return render(request, "evaluations/receipt_check.html", context, status=429)
+    receipt = normalize_receipt(raw)
+    state = "unknown"
+    if receipt is not None:
+        counts = Rating.objects.filter(receipt=receipt).values_list("is_current", flat=True).first()
+        if counts is not None:
+            state = "counted" if counts else "superseded"
+    context.update(state=state, receipt_display=format_code(receipt) if receipt else raw)
+    return render(request, "evaluations/receipt_check.html", context)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community
 
+from .ballots import publication_digest
 from .models import (
     AuditEntry,
     Campaign,
@@ -566,6 +567,9 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
         enrollment__review_status=ReviewStatus.APPROVED
     )
     PublicationEntry.objects.bulk_create([_copy_entry(final, entry) for entry in kept])
+    # The ratings are frozen (rating closed): fix the digest of the listed ones.
+    final.ratings_digest = publication_digest(final)
+    final.save(update_fields=["ratings_digest"])
     old = campaign.status
     campaign.status = Status.PUBLISHED
     campaign.save(update_fields=["status"])
@@ -605,6 +609,8 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
         published_by=actor,
         change_note=_("Withdrawn: %(community)s（%(district)s）. %(reason)s")
         % {"community": entry.community_name, "district": entry.district_name, "reason": reason},
+        # The same entries and ratings: only a status changes.
+        ratings_digest=current.ratings_digest,
     )
     copies = []
     for other in current.entries.all():
