@@ -53,3 +53,17 @@ messages: install
 ## clean-db: forget the embedded demo database (the next `make run` makes a new one)
 clean-db:
 	rm -f db.sqlite3
+
+.PHONY: bench
+
+## bench: the city-scale benchmark (issue 6): a synthetic city of 10,000 communities and
+## 1,000,000 ratings in the PostgreSQL database manyi_bench (dropped and rebuilt), the app
+## under gunicorn with Redis, loaded by wrk; writes docs/benchmarks.md. Needs PostgreSQL
+## on 127.0.0.1:5432 (started here as .ci/run does) and Redis on 127.0.0.1:6379 (its
+## database 5 is flushed); installs Debian's wrk if it is missing. About 4 minutes.
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start
+	@for _ in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "make bench: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+	$(PY) -m bench.run
