@@ -60,7 +60,7 @@ clean-db:
 ## 1,000,000 ratings in the PostgreSQL database manyi_bench (dropped and rebuilt), the app
 ## under gunicorn with Redis, loaded by wrk; writes docs/benchmarks.md. Needs PostgreSQL
 ## on 127.0.0.1:5432 (started here as .ci/run does) and Redis on 127.0.0.1:6379 (its
-## database 5 is flushed); installs Debian's wrk if it is missing. About 4 minutes.
+## database 5 is flushed); installs Debian's wrk if it is missing. About 5 minutes.
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start
