@@ -481,12 +481,36 @@ class Showcase(models.Model):
         return str(self.enrollment)
 
 
+class Moderated(models.Model):
+    """Material a company submits and the bureau approves or rejects (showcase items,
+    replies): the public sees it only once approved."""
+
+    status = models.CharField(
+        _("review"),
+        max_length=12,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.PENDING,
+    )
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class ShowcaseItemQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=ModerationStatus.APPROVED)
 
 
-class ShowcaseItem(models.Model):
+class ShowcaseItem(Moderated):
     """One piece of a showcase: a photo with its caption (画说), a figure (数说),
     a highlight or a story. Submitted by the company, seen by the public only
     once the bureau has approved it."""
@@ -525,21 +549,6 @@ class ShowcaseItem(models.Model):
         help_text=_("Drawn for the demonstration, not a photograph of the community."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    status = models.CharField(
-        _("review"),
-        max_length=12,
-        choices=ModerationStatus.choices,
-        default=ModerationStatus.PENDING,
-    )
-    review_note = models.CharField(_("review note"), max_length=300, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     objects = ShowcaseItemQuerySet.as_manager()
 
@@ -553,7 +562,7 @@ class ShowcaseItem(models.Model):
         return self.title or self.body[:30]
 
 
-class CompanyReply(models.Model):
+class CompanyReply(Moderated):
     """A property company's reply under its community's published entry, shown
     once the bureau has approved it (moderated like showcases)."""
 
@@ -564,21 +573,6 @@ class CompanyReply(models.Model):
         PropertyCompany, on_delete=models.PROTECT, related_name="replies", verbose_name=_("company")
     )
     text = models.TextField(_("reply"), max_length=1000)
-    status = models.CharField(
-        _("review"),
-        max_length=12,
-        choices=ModerationStatus.choices,
-        default=ModerationStatus.PENDING,
-    )
-    review_note = models.CharField(_("review note"), max_length=300, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]
