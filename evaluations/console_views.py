@@ -8,6 +8,7 @@ workflow service, render. GET shows a page or a confirmation; POST acts.
 from __future__ import annotations
 
 import csv
+from fractions import Fraction
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -52,7 +53,12 @@ from .models import (
     ShowcaseItem,
 )
 from .services import DomainError
-from .tally import criterion_tally, responses_from_counts, tally_row_from_counts
+from .tally import (
+    criterion_tally,
+    percent_floor,
+    responses_from_counts,
+    tally_row_from_counts,
+)
 
 PAGE_SIZE = 100
 
@@ -150,7 +156,7 @@ def _rows(enrollments):
             {
                 "enrollment": enrollment,
                 "responses": responses,
-                "coverage": f"{responses * 100 / enrollment.households:.1f}",
+                "coverage": percent_floor(Fraction(responses, enrollment.households)),
                 "tally": tally_row_from_counts(enrollment),
             }
         )
