@@ -7,7 +7,10 @@ of this test's own, and plain HTTP shows that
 (a) a staff session made through server A is valid through server B,
 (b) wrong household codes counted through A get the same client refused through B,
 (c) a household's rating submitted through A is seen through B (and one more
-    submitted through B supersedes it: one current rating in the database).
+    submitted through B supersedes it: one current rating in the database);
+(d) 200 submits of one household code at once, spread over A and B, are all answered
+    without a server error and leave exactly one counted rating (the others kept as
+    history, none lost, none doubled).
 
 It needs PostgreSQL (DATABASE_URL=postgres://…; the servers are other processes, so
 the data must be committed: a transactional test) and Redis (MANYI_TEST_SERVERS_REDIS_URL,
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import re
 import socket
 import subprocess
@@ -336,3 +341,64 @@ def test_session_rate_limit_and_rating_are_shared_by_two_app_servers(
     finally:
         for server in two_servers:
             server.stop()
+
+
+CONCURRENT_SUBMITS = 200
+CLIENT_THREADS = 40
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_200_concurrent_submits_of_one_code_through_two_servers_count_once(
+    two_servers, household_code, criteria
+):
+    a, b = two_servers
+    for server in two_servers:
+        server.start()
+    for server in two_servers:
+        server.wait_healthy()
+
+    # One household, one form (its CSRF cookie and token), submitted 200 times at once:
+    # a double-clicking resident, a script, or several family members on one notice.
+    resident = Browser(RESIDENT_IP)
+    response, html = resident.request(a.port, "GET", f"/r/{household_code}")
+    assert response.status == 200, a.log()
+    token = csrf_token(html)
+    answers = {f"criterion_{c.pk}": "satisfied" for c in criteria}
+    start = threading.Barrier(CLIENT_THREADS)
+
+    def submit(i: int):
+        if i < CLIENT_THREADS:
+            start.wait()  # the first wave leaves together
+        browser = Browser(RESIDENT_IP)
+        browser.cookies = dict(resident.cookies)
+        overall = ("satisfied", "basically_satisfied", "unsatisfied")[i % 3]
+        response, _ = browser.request(
+            (a, b)[i % 2].port,
+            "POST",
+            f"/r/{household_code}",
+            {"csrfmiddlewaretoken": token, "overall": overall, **answers},
+        )
+        receipt = None
+        if response.status == 302:
+            receipt = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        return response.status, overall, receipt
+
+    with ThreadPoolExecutor(max_workers=CLIENT_THREADS) as pool:
+        results = list(pool.map(submit, range(CONCURRENT_SUBMITS)))
+
+    statuses = [status for status, _, _ in results]
+    assert statuses == [302] * CONCURRENT_SUBMITS, (
+        sorted(set(statuses)),
+        a.log() if any(s >= 500 for s in statuses) else "",
+        b.log() if any(s >= 500 for s in statuses) else "",
+    )
+    # Every answered submit is in the database once, nothing else is; exactly one counts.
+    receipts = {receipt: overall for _, overall, receipt in results}
+    assert len(receipts) == CONCURRENT_SUBMITS
+    stored = dict(Rating.objects.values_list("receipt", "overall"))
+    assert stored == receipts
+    current = Rating.objects.get(is_current=True)
+    # The one that counts is the last one written.
+    assert current == Rating.objects.order_by("-submitted_at", "-id").first()
+    for server in two_servers:
+        assert "Traceback" not in server.log(), server.log()
