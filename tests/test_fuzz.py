@@ -66,8 +66,9 @@ def _current_ratings(code_pk):
 def rating_posts(draw):
     """Half of them a complete questionnaire (any comment, extra fields), half anything."""
     if draw(st.booleans()):
-        overall, answers = draw(st.sampled_from(ANSWERS)), draw(
-            st.lists(st.sampled_from(ANSWERS), min_size=8, max_size=8)
+        overall, answers = (
+            draw(st.sampled_from(ANSWERS)),
+            draw(st.lists(st.sampled_from(ANSWERS), min_size=8, max_size=8)),
         )
     else:
         overall = draw(st.one_of(st.none(), answer_like))
@@ -116,7 +117,7 @@ def test_the_rating_form_takes_any_post_without_a_server_error(
     else:
         # Refused with a message on the form, and the rating on record is untouched.
         assert current == before
-        assert "errorlist" in response.content.decode() or "role=\"alert\"" in (
+        assert "errorlist" in response.content.decode() or 'role="alert"' in (
             response.content.decode()
         )
 
@@ -222,7 +223,11 @@ def test_the_importer_reports_any_rows_without_an_exception(qiaokou, company, ki
     counts_before = (Community.objects.count(), PropertyCompany.objects.count())
     plan = importing.import_file(kind, _csv([header, *rows]), "fuzz.csv", apply=apply)
     errors = plan.file_errors + [e for row in plan.rows for e in row.errors]
-    event("import: errors" if errors else ("import: applied" if plan.applied else "import: clean dry run"))
+    event(
+        "import: errors"
+        if errors
+        else ("import: applied" if plan.applied else "import: clean dry run")
+    )
     assert all(isinstance(str(e), str) and str(e) for e in errors)
     if errors or not apply:
         # One bad row and nothing is written; a dry run writes nothing either.

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import http.client
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, urlencode
