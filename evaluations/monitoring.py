@@ -272,21 +272,30 @@ def _uniform_pattern(overall: str, n_criteria: int) -> int:
 def _pattern_groups(ratings: QuerySet[Rating], criteria: list[int]):
     """Groups of ratings of one community with the same answers and comment that may
     pass a threshold; the caller keeps those that do (see pattern_flagged)."""
+    responses = (
+        Rating.objects.counted()
+        .filter(enrollment_id=OuterRef("enrollment_id"))
+        .order_by()
+        .values("enrollment_id")
+        .annotate(c=Count("id"))
+        .values("c")
+    )
     return (
         ratings.annotate(pattern=_pattern_expression(criteria))
         .values("enrollment_id", "overall", "pattern", "comment")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), responses=Subquery(responses, output_field=IntegerField()))
         .filter(n__gte=min(SAME_COMMENT_MIN_RATINGS, MIXED_PATTERN_MIN_RATINGS))
         .order_by("enrollment_id", "-n")
     )
 
 
-def pattern_flagged(group: dict, responses: int, n_criteria: int) -> bool:
+def pattern_flagged(group: dict, n_criteria: int) -> bool:
     if group["comment"]:
         return group["n"] >= SAME_COMMENT_MIN_RATINGS
     if group["pattern"] == _uniform_pattern(group["overall"], n_criteria):
         return False
-    needed = max(MIXED_PATTERN_MIN_RATINGS, -(-responses * MIXED_PATTERN_MIN_SHARE_PERCENT // 100))
+    share = -(-group["responses"] * MIXED_PATTERN_MIN_SHARE_PERCENT // 100)
+    needed = max(MIXED_PATTERN_MIN_RATINGS, share)
     return group["n"] >= needed
 
 
@@ -415,15 +424,8 @@ def campaign_monitoring(
         r.codes_addresses = group["addresses"]
 
     criteria = list(campaign.criteria.order_by("order", "code").values_list("pk", flat=True))
-    candidate_groups = list(_pattern_groups(ratings, criteria))
-    responses = dict(
-        ratings.filter(enrollment_id__in={g["enrollment_id"] for g in candidate_groups})
-        .values("enrollment_id")
-        .annotate(n=Count("id"))
-        .values_list("enrollment_id", "n")
-    )
-    for group in candidate_groups:
-        if pattern_flagged(group, responses.get(group["enrollment_id"], 0), len(criteria)):
+    for group in _pattern_groups(ratings, criteria):
+        if pattern_flagged(group, len(criteria)):
             r = row(group["enrollment_id"])
             r.pattern_groups += 1
             r.pattern_ratings += group["n"]
@@ -452,7 +454,13 @@ def campaign_monitoring(
     return CampaignMonitoring(
         communities=communities,
         checked=scoped.count(),
-        addresses=_address_table(campaign, tried, ratings),
+        addresses=_address_table(
+            campaign,
+            tried
+            if enrollments is None
+            else tried.filter(client_ip__in=ratings.values("client_ip")),
+            ratings,
+        ),
     )
 
 
@@ -538,8 +546,7 @@ def enrollment_flagged_ratings(enrollment: Enrollment) -> list[FlaggedRating]:
     )
     criteria = list(campaign.criteria.order_by("order", "code").values_list("pk", flat=True))
     groups = list(_pattern_groups(ratings, criteria))
-    responses = ratings.count() if groups else 0
-    flagged_groups = [g for g in groups if pattern_flagged(g, responses, len(criteria))]
+    flagged_groups = [g for g in groups if pattern_flagged(g, len(criteria))]
     labels = {
         (g["overall"], g["pattern"], g["comment"]): label
         for g, label in zip(flagged_groups, _group_labels(len(flagged_groups)), strict=True)
