@@ -540,3 +540,16 @@ def test_the_community_page_takes_the_same_queries_whatever_the_campaign_size(
     with django_assert_num_queries(17):
         page = client.get(url_)
     assert len(page.context["flagged"]) == 3
+
+
+def test_the_thank_you_page_of_a_held_rating_says_so_without_the_answers(
+    client, campaign, watched, closed, city_officer
+):
+    monitoring.ratings_quarantine(watched, [closed[0].pk], actor=city_officer, reason="代评")
+    page = client.get(reverse("evaluations:receipt", args=[closed[0].receipt]))
+    body = page.content.decode()
+    assert "此评议已被房管部门暂扣审查，暂不计入统计。" in body
+    assert "不满意" not in body
+    assert "暂扣审查" not in client.get(
+        reverse("evaluations:receipt", args=[closed[1].receipt])
+    ).content.decode()
