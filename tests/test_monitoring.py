@@ -550,6 +550,7 @@ def test_the_thank_you_page_of_a_held_rating_says_so_without_the_answers(
     body = page.content.decode()
     assert "此评议已被房管部门暂扣审查，暂不计入统计。" in body
     assert "不满意" not in body
-    assert "暂扣审查" not in client.get(
-        reverse("evaluations:receipt", args=[closed[1].receipt])
-    ).content.decode()
+    assert (
+        "暂扣审查"
+        not in client.get(reverse("evaluations:receipt", args=[closed[1].receipt])).content.decode()
+    )
