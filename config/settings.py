@@ -194,6 +194,9 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 # the client has to wait; past the second, it is refused for the whole period.
 CODE_FAILURES_SLOWDOWN = env("CODE_FAILURES_SLOWDOWN", default="5/m")
 CODE_FAILURES_LOCKOUT = env("CODE_FAILURES_LOCKOUT", default="20/h")
+# Each wrong code is also written down (time, address, browser, what was typed) for the
+# anti-fraud monitoring; `manage.py prune_failed_codes` deletes rows older than this.
+FAILED_CODE_RETENTION_DAYS = env.int("FAILED_CODE_RETENTION_DAYS", default=30)
 # Photos (showcases): decoded by Pillow, bounded, re-encoded without metadata.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)

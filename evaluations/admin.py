@@ -246,14 +246,26 @@ class RatingAnswerInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Rating)
 class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["receipt", "enrollment", "overall", "is_current", "submitted_at"]
-    list_filter = ["is_current", "overall", "enrollment__campaign"]
+    list_display = [
+        "receipt",
+        "enrollment",
+        "overall",
+        "is_current",
+        "quarantined_at",
+        "submitted_at",
+    ]
+    list_filter = [
+        "is_current",
+        ("quarantined_at", admin.EmptyFieldListFilter),
+        "overall",
+        "enrollment__campaign",
+    ]
     search_fields = ["receipt", "enrollment__community__name"]
     list_select_related = ["enrollment__community", "enrollment__campaign"]
     inlines = [RatingAnswerInline]
     # The client address and browser are kept for fraud checks only, never shown here:
     # the rating page promises that nobody sees who rated what.
-    exclude = ["client_ip", "user_agent", "household_code"]
+    exclude = ["client_ip", "user_agent", "browser_id", "household_code"]
 
     def has_view_permission(self, request, obj=None):
         if obj is not None and not obj.enrollment.campaign.rates_visible:

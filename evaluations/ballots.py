@@ -1,6 +1,7 @@
 """The verifiable tally (issue 5, item 5): anonymous ballots and their digest.
 
-A *ballot* is one counted rating (``is_current``) of an enrollment on a final list,
+A *ballot* is one counted rating (``Rating.objects.counted()``: the household's
+latest, not held for review) of an enrollment on a final list,
 without anything that names a person: the household code's keyed hash (HMAC, so it
 does not reveal the code), the entry it counts for (division code and community
 name, as frozen on the list), the overall answer, the answers per criterion in the
@@ -131,9 +132,8 @@ def publication_ballots(publication: Publication) -> Iterator[Ballot]:
     }
     names = list(per_criterion)
     ratings = (
-        Rating.objects.filter(
-            is_current=True, enrollment_id__in=publication.entries.values("enrollment_id")
-        )
+        Rating.objects.counted()
+        .filter(enrollment_id__in=publication.entries.values("enrollment_id"))
         .annotate(**per_criterion)
         .order_by(_binary_order("household_code__code_hash"))
         .values_list("household_code__code_hash", "enrollment_id", "overall", "receipt", *names)

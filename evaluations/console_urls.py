@@ -5,6 +5,7 @@ from communities.console_urls import urlpatterns as communities_urlpatterns
 
 from . import console_views as views
 from . import export_views
+from . import monitoring_views as monitoring
 from .showcase_urls import urlpatterns as showcase_urlpatterns
 
 app_name = "console"
@@ -27,6 +28,23 @@ urlpatterns = [
     path("campaigns/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
     path("campaigns/<slug:slug>/results.csv", export_views.results_csv_view, name="results_csv"),
     path("campaigns/<slug:slug>/results.xlsx", export_views.results_xlsx_view, name="results_xlsx"),
+    # anti-fraud monitoring (issue 5): flags per community, hold for review, release
+    path("campaigns/<slug:slug>/monitoring/", monitoring.campaign_monitoring, name="monitoring"),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/",
+        monitoring.community_monitoring,
+        name="monitoring_community",
+    ),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/hold/",
+        monitoring.rating_hold,
+        name="rating_hold",
+    ),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/release/",
+        monitoring.rating_release,
+        name="rating_release",
+    ),
     path("enrollments/<int:pk>/", views.enrollment_detail, name="enrollment"),
     path("enrollments/<int:pk>/checks/", views.enrollment_checks, name="enrollment_checks"),
     path(

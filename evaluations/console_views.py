@@ -318,7 +318,7 @@ def enrollment_detail(request, pk):
         .order_by("order", "id"),
         "audit": enrollment.audit_entries.order_by("-at", "-id")[:200],
         "codes_issued": enrollment.household_codes.count(),
-        "responses": Rating.objects.filter(enrollment=enrollment, is_current=True).count(),
+        "responses": Rating.objects.counted().filter(enrollment=enrollment).count(),
         "can_review": request.user.has_perm("evaluations.review_enrollment"),
         "can_approve": request.user.has_perm("evaluations.approve_recommendation"),
         "reason_form": RequiredReasonForm(),
@@ -331,7 +331,8 @@ def enrollment_detail(request, pk):
             tally=tally,
             criteria_tally=criterion_tally(enrollment),
             blockers=workflow.recommendation_blockers(enrollment, tally),
-            comments=Rating.objects.filter(enrollment=enrollment, is_current=True)
+            comments=Rating.objects.counted()
+            .filter(enrollment=enrollment)
             .exclude(comment="")
             .order_by("-submitted_at")
             .values_list("comment", "submitted_at")[:200],

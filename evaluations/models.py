@@ -234,16 +234,23 @@ class Campaign(models.Model):
         return int(self.min_coverage_percent * 100)
 
 
+def counted_q(prefix: str = "") -> Q:
+    """The one definition of a *counted* rating: the household's latest (is_current)
+    and not quarantined by the bureau (issue 5, anti-fraud). `prefix` reaches a
+    rating through a relation, e.g. counted_q("ratings__") on enrollments."""
+    return Q(**{f"{prefix}is_current": True, f"{prefix}quarantined_at__isnull": True})
+
+
 class EnrollmentQuerySet(models.QuerySet):
     def with_turnout(self):
         """Counted ratings per enrollment: what may be shown while a campaign is open."""
-        return self.annotate(responses=Count("ratings", filter=Q(ratings__is_current=True)))
+        return self.annotate(responses=Count("ratings", filter=counted_q("ratings__")))
 
     def with_answer_counts(self):
         """Counted ratings per overall answer, for listings that span campaigns."""
         counts = {
             f"n_{answer}": Count(
-                "ratings", filter=Q(ratings__is_current=True, ratings__overall=answer)
+                "ratings", filter=counted_q("ratings__") & Q(ratings__overall=answer)
             )
             for answer in Answer.values
         }
@@ -272,13 +279,10 @@ class EnrollmentQuerySet(models.QuerySet):
                 _("Rates are not shown while the campaign is open; only turnout is.")
             )
         return self.filter(campaign=campaign).annotate(
-            responses=Count("ratings", filter=Q(ratings__is_current=True)),
+            responses=Count("ratings", filter=counted_q("ratings__")),
             satisfied=Count(
                 "ratings",
-                filter=Q(
-                    ratings__is_current=True,
-                    ratings__overall__in=campaign.satisfied_answers,
-                ),
+                filter=counted_q("ratings__") & Q(ratings__overall__in=campaign.satisfied_answers),
             ),
         )
 
@@ -387,9 +391,16 @@ class HouseholdCode(models.Model):
         return f"{self.code_hash[:10]}… · {self.enrollment.community.name}"
 
 
+class RatingQuerySet(models.QuerySet):
+    def counted(self):
+        """The ratings that count: see counted_q."""
+        return self.filter(counted_q())
+
+
 class Rating(models.Model):
-    """One submission by a household. The latest one counts (is_current); the
-    earlier ones are kept as history and never deleted."""
+    """One submission by a household. The latest one counts (is_current) unless the
+    bureau has quarantined it (quarantined_at, reversible, audited); the earlier
+    ones are kept as history and never deleted."""
 
     household_code = models.ForeignKey(
         HouseholdCode,
@@ -409,11 +420,38 @@ class Rating(models.Model):
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    # Anti-fraud signals (issue 5): seconds from the form's first display to its
+    # submission (None when the signed start time was missing, forged or expired),
+    # and a random id kept in a cookie of the browser that submitted.
+    form_seconds = models.PositiveIntegerField(_("seconds to fill in"), null=True, blank=True)
+    browser_id = models.CharField(_("browser id"), max_length=32, blank=True)
+    # Quarantine (暂扣): excluded from the tally while set; released by clearing it.
+    # Both steps are written to the audit log with their reason.
+    quarantined_at = models.DateTimeField(_("held for review since"), null=True, blank=True)
+    quarantined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("held by"),
+    )
+    quarantine_reason = models.TextField(_("reason for holding"), blank=True)
+
+    objects = RatingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
+        permissions = [
+            (
+                "monitor_ratings",
+                _(
+                    "See a campaign's anti-fraud monitoring; hold ratings for review or release them"
+                ),
+            )
+        ]
         constraints = [
             # Exactly one counted rating per household code, enforced by the database.
             models.UniqueConstraint(
@@ -428,6 +466,10 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return self.receipt
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.quarantined_at is not None
 
     @property
     def receipt_display(self) -> str:
@@ -456,6 +498,27 @@ class RatingAnswer(models.Model):
     def __str__(self) -> str:
         # Never the answer itself: this text shows up in admin lists and delete pages.
         return str(self.criterion)
+
+
+class FailedCodeAttempt(models.Model):
+    """A household code typed in and not found (or not even shaped like a code), kept
+    so the anti-fraud monitoring can see addresses that try many codes, and codes tried
+    in sequence. A wrong code is no secret; the rows are pruned after
+    FAILED_CODE_RETENTION_DAYS (manage.py prune_failed_codes, run daily)."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    typed = models.CharField(_("code typed"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("failed code entry")
+        verbose_name_plural = _("failed code entries")
+        indexes = [models.Index(fields=["client_ip", "at"], name="failed_code_ip_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.client_ip} {self.typed}"
 
 
 class ModerationStatus(models.TextChoices):
@@ -839,6 +902,8 @@ AUDIT_ACTIONS = {
     "reply_submitted": _("Company reply submitted"),
     "reply_approved": _("Company reply approved"),
     "reply_rejected": _("Company reply rejected"),
+    "rating_quarantined": _("Rating held for review"),
+    "rating_released": _("Rating released"),
 }
 
 # Actions whose before/after hold texts, not statuses.

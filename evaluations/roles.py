@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.add_householdcode",
         "evaluations.view_enrollment",
         "evaluations.moderate_showcase",
+        "evaluations.monitor_ratings",
         "communities.add_community",
         "communities.change_community",
         "communities.add_propertycompany",
@@ -44,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.add_householdcode",
         "evaluations.view_enrollment",
         "evaluations.moderate_showcase",
+        "evaluations.monitor_ratings",
     ],
     Role.COMPANY: [
         "evaluations.view_enrollment",

@@ -176,6 +176,8 @@ def rating_submit(
     comment: str = "",
     client_ip: str | None = None,
     user_agent: str = "",
+    form_seconds: int | None = None,
+    browser_id: str = "",
     now=None,
 ) -> Rating:
     """Record a household's rating. The previous counted rating of the same code,
@@ -211,6 +213,8 @@ def rating_submit(
                     is_current=True,
                     client_ip=client_ip or None,
                     user_agent=(user_agent or "")[:300],
+                    form_seconds=form_seconds,
+                    browser_id=(browser_id or "")[:32],
                 )
                 RatingAnswer.objects.bulk_create(
                     [

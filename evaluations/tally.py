@@ -103,9 +103,13 @@ def enrollment_tally(enrollment: Enrollment) -> TallyRow:
         raise RatesNotAvailable(
             _("Rates are not shown while the campaign is open; only turnout is.")
         )
-    counts = Rating.objects.filter(enrollment=enrollment, is_current=True).aggregate(
-        responses=Count("id"),
-        satisfied=Count("id", filter=Q(overall__in=campaign.satisfied_answers)),
+    counts = (
+        Rating.objects.counted()
+        .filter(enrollment=enrollment)
+        .aggregate(
+            responses=Count("id"),
+            satisfied=Count("id", filter=Q(overall__in=campaign.satisfied_answers)),
+        )
     )
     return TallyRow(
         enrollment.pk, enrollment.households, counts["responses"], counts["satisfied"], campaign
@@ -117,7 +121,7 @@ def campaign_turnout(campaign: Campaign) -> dict[str, int]:
     enrollments = Enrollment.objects.filter(campaign=campaign).aggregate(
         enrollments=Count("id"), households=Sum("households")
     )
-    responses = Rating.objects.filter(enrollment__campaign=campaign, is_current=True).count()
+    responses = Rating.objects.counted().filter(enrollment__campaign=campaign).count()
     return {
         "enrollments": enrollments["enrollments"],
         "households": enrollments["households"] or 0,
@@ -140,7 +144,7 @@ class CriterionTally:
 def criterion_tally(enrollment: Enrollment) -> list[CriterionTally]:
     """Satisfaction per criterion of one enrollment, one GROUP BY over the answers of
     the counted ratings. Refused while residents can still rate."""
-    from .models import RatingAnswer
+    from .models import RatingAnswer, counted_q
 
     campaign = enrollment.campaign
     if not campaign.rates_visible:
@@ -149,7 +153,7 @@ def criterion_tally(enrollment: Enrollment) -> list[CriterionTally]:
         )
     rows = {
         r["criterion_id"]: r
-        for r in RatingAnswer.objects.filter(rating__enrollment=enrollment, rating__is_current=True)
+        for r in RatingAnswer.objects.filter(counted_q("rating__"), rating__enrollment=enrollment)
         .values("criterion_id")
         .annotate(
             responses=Count("id"),

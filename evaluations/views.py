@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
-from . import throttle
+from . import monitoring, throttle
 from .codes import CODE_ALPHABET, format_code, normalize_code
 from .forms import CodeForm, RatingForm
 from .models import Rating
@@ -84,6 +84,7 @@ def code_entry(request: HttpRequest) -> HttpResponse:
             ),
         )
     throttle.record_failure(request)
+    monitoring.record_failed_code(request, request.GET.get("code", ""))
     return render(request, "evaluations/code_entry.html", {"form": form}, status=400)
 
 
@@ -97,6 +98,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         household_code = household_code_lookup(code)
     except CodeUnknown as error:
         throttle.record_failure(request)
+        monitoring.record_failed_code(request, code)
         form = CodeForm(initial={"code": code})
         return render(
             request,
@@ -121,6 +123,12 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
     criteria = list(campaign.criteria.order_by("order", "code"))
     form = RatingForm(request.POST if request.method == "POST" else None, criteria=criteria)
+    # Anti-fraud signals (evaluations.monitoring): when the form was first shown, and
+    # which browser. Missing or forged values are recorded as unknown, never refused.
+    started = request.POST.get(monitoring.FORM_STARTED_FIELD, "")[:200]
+    if monitoring.form_started_at(started, code) is None:
+        started = monitoring.form_started_token(code)
+    browser_id = monitoring.browser_id_of(request)
     if request.method == "POST" and form.is_valid():
         try:
             rating = rating_submit(
@@ -130,6 +138,10 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
                 client_ip=request.META.get("REMOTE_ADDR"),
                 user_agent=request.headers.get("User-Agent", ""),
+                form_seconds=monitoring.form_seconds(
+                    request.POST.get(monitoring.FORM_STARTED_FIELD, ""), code
+                ),
+                browser_id=browser_id,
             )
         except WindowClosed as error:
             return render(
@@ -143,8 +155,13 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         form=form,
         already_rated=household_has_rated(household_code),
         closes_at=timezone.localtime(campaign.closes_at),
+        form_started=started,
+        form_started_field=monitoring.FORM_STARTED_FIELD,
     )
-    return render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
+    response = render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
+    if not browser_id:
+        monitoring.set_browser_cookie(response, monitoring.new_browser_id())
+    return response
 
 
 @never_cache
@@ -210,8 +227,9 @@ def normalize_receipt(raw: str) -> str | None:
 def receipt_check(request: HttpRequest) -> HttpResponse:
     """Is the rating with this receipt the one that counts for its household?
 
-    Three answers and nothing more: it counts; a later rating of the same household
-    counts instead; no rating has this receipt. Never the answers, the community or
+    Four answers and nothing more: it counts; it is held for review by the bureau
+    (quarantined, evaluations.monitoring) and does not count for now; a later rating of
+    the same household counts instead; no rating has this receipt. Never the answers, the community or
     the time (docs/verification.md explains why, and what it cannot hide).
     """
     raw = request.GET.get("receipt", "")[:64]
@@ -224,8 +242,18 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     receipt = normalize_receipt(raw)
     state = "unknown"
     if receipt is not None:
-        counts = Rating.objects.filter(receipt=receipt).values_list("is_current", flat=True).first()
-        if counts is not None:
-            state = "counted" if counts else "superseded"
+        found = (
+            Rating.objects.filter(receipt=receipt)
+            .values_list("is_current", "quarantined_at")
+            .first()
+        )
+        if found is not None:
+            is_current, quarantined_at = found
+            if not is_current:
+                state = "superseded"
+            elif quarantined_at is not None:
+                state = "held"
+            else:
+                state = "counted"
     context.update(state=state, receipt_display=format_code(receipt) if receipt else raw)
     return render(request, "evaluations/receipt_check.html", context)

@@ -62,6 +62,12 @@ TABLE = [
     ("console:moderation", None, "get", [302, 403, 200, 200, 200, 403, 403]),
     ("console:moderation_item", "item", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:moderation_reply", "reply", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # anti-fraud monitoring (issue 5): city staff everywhere, district staff in their
+    # districts; holding is refused in the page once the preliminary list is out (302)
+    ("console:monitoring", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
+    ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
+    ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
+    ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("admin:index", None, "get", [302, 302, 200, 302, 302, 302, 302]),
 ]
 
@@ -98,6 +104,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "slug": [campaign.slug],
         "slug_close": [campaign.slug, "close"],
         "slug_final": [campaign.slug, "final"],
+        "slug_enrollment": [campaign.slug, enrollment.pk],
         "enrollment": [enrollment.pk],
         "recommend": [enrollment.pk, "recommend"],
         "approve": [enrollment.pk, "approve"],

@@ -47,9 +47,8 @@ class Command(BaseCommand):
         entries = list(publication.entries.order_by("district_code", "community_name", "pk"))
         counts = {
             row["enrollment_id"]: row
-            for row in Rating.objects.filter(
-                is_current=True, enrollment_id__in=publication.entries.values("enrollment_id")
-            )
+            for row in Rating.objects.counted()
+            .filter(enrollment_id__in=publication.entries.values("enrollment_id"))
             .order_by()
             .values("enrollment_id")
             .annotate(
