@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from config.media_storage import media_storages, public_media_origins
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -161,18 +163,25 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Uploads: public media (showcase photos) in "default", staff-only evidence photos
+# (review checks, objections) in "private"; on the file system (MEDIA_STORAGE=local)
+# or in an S3-compatible bucket (MEDIA_STORAGE=s3). See config/media_storage.py.
+STORAGES = {
+    **media_storages(environ.Env.ENVIRON),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 if PRODUCTION:
     # Hashed, compressed static files served by WhiteNoise (collectstatic at deploy);
     # the laptop's runserver serves them itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        },
+    STORAGES["staticfiles"] = {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Evidence photos on the file system: outside MEDIA_ROOT, never served by nginx;
+# only the console's view reads them, for staff in scope.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 
 LOGIN_URL = "console:login"
 
@@ -210,7 +219,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"] + env.list("CSP_IMG_SRC", default=[]),
+        "img-src": ["'self'", "data:"]
+        + public_media_origins(STORAGES)
+        + env.list("CSP_IMG_SRC", default=[]),
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],

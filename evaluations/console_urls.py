@@ -34,7 +34,9 @@ urlpatterns = [
         views.enrollment_decide,
         name="enrollment_decide",
     ),
+    path("checks/<int:pk>/evidence/", views.check_evidence, name="check_evidence"),
     path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
+    path("objections/<int:pk>/photo/", views.objection_photo, name="objection_photo"),
     path("publications/<int:pk>/", views.publication_detail, name="publication"),
     path("entries/<int:pk>/withdraw/", views.entry_withdraw, name="entry_withdraw"),
 ] + communities_urlpatterns
