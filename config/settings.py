@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "communities",
     "evaluations",
 ]
@@ -81,7 +84,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions end after STAFF_IDLE_TIMEOUT_MINUTES without a request, and after
+    # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
+    "evaluations.staff_security.StaffSessionTimeoutMiddleware",
+    "evaluations.staff_security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -140,15 +149,36 @@ else:
     CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://manyi")}
     # The laptop default: sessions in the database (Django's default engine).
 
+# Staff passwords as OWASP ASVS 4.0 level 2 (V2.1) asks: at least 12 characters,
+# up to 128 (so 64-character passphrases are fine), any characters (Chinese, spaces,
+# emoji), not one of the 20,000 most common passwords, not close to the user name or
+# e-mail address, not a mere run like 123456789012 (NIST SP 800-63B) — and no
+# composition rules (no "one digit, one capital letter").
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "evaluations.staff_security.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "evaluations.staff_security.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "evaluations.staff_security.SequencePasswordValidator"},
 ]
+
+# Staff sessions (ASVS V3.3): logged out after this many minutes without a request,
+# and after this many hours whatever the activity. Residents have no session.
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
+
+# A second factor (TOTP, django-otp): any staff member may enrol in the console
+# (/console/account/second-factor/); with STAFF_OTP_REQUIRED_FOR_CITY the city
+# bureau's accounts (and superusers) must enrol before using the console or admin.
+STAFF_OTP_REQUIRED_FOR_CITY = env.bool("STAFF_OTP_REQUIRED_FOR_CITY", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Manyi")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [

@@ -3,8 +3,8 @@ from django.urls import path
 
 from communities.console_urls import urlpatterns as communities_urlpatterns
 
+from . import account_views, export_views
 from . import console_views as views
-from . import export_views
 from .showcase_urls import urlpatterns as showcase_urlpatterns
 
 app_name = "console"
@@ -12,6 +12,11 @@ app_name = "console"
 urlpatterns = [
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("login/verify/", account_views.otp_verify, name="otp_verify"),
+    path("account/second-factor/", account_views.otp_setup, name="otp_setup"),
+    path(
+        "account/password/", account_views.PasswordChangeView.as_view(), name="password_change"
+    ),
     path("", views.dashboard, name="dashboard"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),

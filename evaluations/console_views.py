@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,6 +56,7 @@ from .models import (
 )
 from .private_media import private_file_response
 from .services import DomainError
+from .staff_security import second_factor_step
 from .tally import (
     criterion_tally,
     percent_floor,
@@ -68,6 +70,13 @@ PAGE_SIZE = 100
 class ConsoleLoginView(auth_views.LoginView):
     template_name = "console/login.html"
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        """After the password, an account with a second factor gives its code."""
+        url = super().get_success_url()
+        if second_factor_step(self.request.user) == "verify":
+            return f"{reverse('console:otp_verify')}?{urlencode({'next': url})}"
+        return url
 
 
 def _campaigns_for(user):

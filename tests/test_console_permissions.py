@@ -77,6 +77,11 @@ TABLE = [
     ("console:moderation", None, "get", [302, 403, 200, 200, 200, 403, 403]),
     ("console:moderation_item", "item", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:moderation_reply", "reply", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # one's own account (tests/test_staff_accounts.py): every staff member
+    ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    # nobody here has a second factor: the code step sends them on
+    ("console:otp_verify", None, "get", [302, 302, 302, 302, 302, 302, 302]),
     ("admin:index", None, "get", [302, 302, 200, 302, 302, 302, 302]),
 ]
 
