@@ -233,3 +233,25 @@ def test_the_migration_moves_photos_stored_publicly_to_the_private_storage(
     # Running it again changes nothing.
     move_public_photos_to_private(apps, None)
     assert ReviewCheck.objects.get(pk=checks[0].pk).evidence.name == moved
+
+
+def test_the_admin_shows_an_objection_photo_only_as_a_link_to_the_staff_view(client, notice):
+    from django.contrib.auth import get_user_model
+
+    from evaluations.private_media import private_photo
+    from evaluations.workflow import objection_file
+
+    objection = objection_file(
+        notice.entries.get(),
+        contact_name="王",
+        contact="138",
+        text="异议",
+        photo=private_photo(upload(gps_jpeg())),
+    )
+    superuser = get_user_model().objects.create_superuser("root", "r@example.org", "x-long-pw-1")
+    client.force_login(superuser)
+    page = client.get(reverse("admin:evaluations_objection_change", args=[objection.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("console:objection_photo", args=[objection.pk]) in html
+    assert "/media/" not in html and objection.photo.name not in html
