@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from config.media_storage import media_storages, public_media_origins
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -67,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "communities",
     "evaluations",
 ]
@@ -79,7 +84,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions end after STAFF_IDLE_TIMEOUT_MINUTES without a request, and after
+    # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
+    "evaluations.staff_security.StaffSessionTimeoutMiddleware",
+    "evaluations.staff_security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -138,15 +149,36 @@ else:
     CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://manyi")}
     # The laptop default: sessions in the database (Django's default engine).
 
+# Staff passwords as OWASP ASVS 4.0 level 2 (V2.1) asks: at least 12 characters,
+# up to 128 (so 64-character passphrases are fine), any characters (Chinese, spaces,
+# emoji), not one of the 20,000 most common passwords, not close to the user name or
+# e-mail address, not a mere run like 123456789012 (NIST SP 800-63B) — and no
+# composition rules (no "one digit, one capital letter").
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "evaluations.staff_security.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "evaluations.staff_security.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "evaluations.staff_security.SequencePasswordValidator"},
 ]
+
+# Staff sessions (ASVS V3.3): logged out after this many minutes without a request,
+# and after this many hours whatever the activity. Residents have no session.
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 3600
+
+# A second factor (TOTP, django-otp): any staff member may enrol in the console
+# (/console/account/second-factor/); with STAFF_OTP_REQUIRED_FOR_CITY the city
+# bureau's accounts (and superusers) must enrol before using the console or admin.
+STAFF_OTP_REQUIRED_FOR_CITY = env.bool("STAFF_OTP_REQUIRED_FOR_CITY", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Manyi")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [
@@ -161,18 +193,25 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Uploads: public media (showcase photos) in "default", staff-only evidence photos
+# (review checks, objections) in "private"; on the file system (MEDIA_STORAGE=local)
+# or in an S3-compatible bucket (MEDIA_STORAGE=s3). See config/media_storage.py.
+STORAGES = {
+    **media_storages(environ.Env.ENVIRON),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 if PRODUCTION:
     # Hashed, compressed static files served by WhiteNoise (collectstatic at deploy);
     # the laptop's runserver serves them itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        },
+    STORAGES["staticfiles"] = {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Evidence photos on the file system: outside MEDIA_ROOT, never served by nginx;
+# only the console's view reads them, for staff in scope.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 
 LOGIN_URL = "console:login"
 
@@ -213,7 +252,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"] + env.list("CSP_IMG_SRC", default=[]),
+        "img-src": ["'self'", "data:"]
+        + public_media_origins(STORAGES)
+        + env.list("CSP_IMG_SRC", default=[]),
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],

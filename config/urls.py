@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from evaluations import portal_views, public_views
 from evaluations import views as evaluation_views
@@ -16,6 +17,12 @@ urlpatterns = [
     path("companies/<int:pk>/", portal_views.company_page, name="company"),
     path("healthz", evaluation_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One way in for staff: the console's login (lockout, second factor), also for the admin.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="console:login", query_string=True),
+        name="admin_login",
+    ),
     path("admin/", admin.site.urls),
     path("console/", include("evaluations.console_urls")),
     path("", include("evaluations.urls")),

@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -347,6 +349,19 @@ class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "entry__publication__campaign"]
     search_fields = ["entry__community_name", "text", "answer"]
     list_select_related = ["entry"]
+    # The photo is private: it has no address of its own, only the console's view.
+    exclude = ["photo"]
+    readonly_fields = ["photo_link"]
+
+    @admin.display(description=_("photo (optional)"))
+    def photo_link(self, obj):
+        if not obj.photo:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("console:objection_photo", args=[obj.pk]),
+            gettext("Photo"),
+        )
 
 
 @admin.register(StaffProfile)

@@ -9,6 +9,7 @@ class EvaluationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import staff_security  # noqa: F401 — connects the login signal
         from .roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self)

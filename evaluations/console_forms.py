@@ -4,17 +4,21 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import District
 
 from .models import Answer, Campaign, Criterion, Objection, Prerequisite
+from .photos import PhotoRejected
+from .private_media import private_photo
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
-def validate_photo_size(upload) -> None:
-    """Photos are decoded by Pillow (ImageField); this bounds their size first."""
-    if upload and upload.size > MAX_PHOTO_BYTES:
-        raise forms.ValidationError(
-            _("The photo is larger than %(mb)d MB; send a smaller one.")
-            % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)}
-        )
+def _private_photo(upload):
+    """An evidence or objection photo, checked and re-encoded without its metadata
+    (evaluations.photos) for the private storage; None when none was sent."""
+    if not upload:
+        return None
+    try:
+        return private_photo(upload)
+    except PhotoRejected as error:
+        raise forms.ValidationError(str(error), code="photo_rejected") from None
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -115,9 +119,14 @@ class CheckForm(forms.Form):
         error_messages={"required": _("Choose met or not met.")},
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
-    evidence = forms.ImageField(
-        label=_("Evidence photo"), required=False, validators=[validate_photo_size]
+    evidence = forms.FileField(
+        label=_("Evidence photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
     )
+
+    def clean_evidence(self):
+        return _private_photo(self.cleaned_data.get("evidence"))
 
 
 class ObjectionAnswerForm(forms.Form):
@@ -140,9 +149,14 @@ class ObjectionAnswerForm(forms.Form):
 
 
 class ObjectionForm(forms.ModelForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["photo"].validators.append(validate_photo_size)
+    photo = forms.FileField(
+        label=_("photo (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+
+    def clean_photo(self):
+        return _private_photo(self.cleaned_data.get("photo"))
 
     class Meta:
         model = Objection

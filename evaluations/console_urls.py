@@ -3,8 +3,8 @@ from django.urls import path
 
 from communities.console_urls import urlpatterns as communities_urlpatterns
 
+from . import account_views, export_views
 from . import console_views as views
-from . import export_views
 from . import monitoring_views as monitoring
 from .showcase_urls import urlpatterns as showcase_urlpatterns
 
@@ -13,6 +13,11 @@ app_name = "console"
 urlpatterns = [
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("login/verify/", account_views.otp_verify, name="otp_verify"),
+    path("account/second-factor/", account_views.otp_setup, name="otp_setup"),
+    path(
+        "account/password/", account_views.PasswordChangeView.as_view(), name="password_change"
+    ),
     path("", views.dashboard, name="dashboard"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
@@ -52,7 +57,9 @@ urlpatterns = [
         views.enrollment_decide,
         name="enrollment_decide",
     ),
+    path("checks/<int:pk>/evidence/", views.check_evidence, name="check_evidence"),
     path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
+    path("objections/<int:pk>/photo/", views.objection_photo, name="objection_photo"),
     path("publications/<int:pk>/", views.publication_detail, name="publication"),
     path("entries/<int:pk>/withdraw/", views.entry_withdraw, name="entry_withdraw"),
 ] + communities_urlpatterns

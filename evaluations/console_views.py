@@ -19,8 +19,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from communities.models import Community, District
 
@@ -49,10 +50,13 @@ from .models import (
     Publication,
     PublicationEntry,
     Rating,
+    ReviewCheck,
     ReviewStatus,
     ShowcaseItem,
 )
+from .private_media import private_file_response
 from .services import DomainError
+from .staff_security import second_factor_step
 from .tally import (
     criterion_tally,
     percent_floor,
@@ -66,6 +70,13 @@ PAGE_SIZE = 100
 class ConsoleLoginView(auth_views.LoginView):
     template_name = "console/login.html"
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        """After the password, an account with a second factor gives its code."""
+        url = super().get_success_url()
+        if second_factor_step(self.request.user) == "verify":
+            return f"{reverse('console:otp_verify')}?{urlencode({'next': url})}"
+        return url
 
 
 def _campaigns_for(user):
@@ -321,6 +332,7 @@ def enrollment_detail(request, pk):
         "responses": Rating.objects.counted().filter(enrollment=enrollment).count(),
         "can_review": request.user.has_perm("evaluations.review_enrollment"),
         "can_approve": request.user.has_perm("evaluations.approve_recommendation"),
+        "can_see_evidence": any(request.user.has_perm(p) for p in EVIDENCE_PERMISSIONS),
         "reason_form": RequiredReasonForm(),
     }
     if campaign.rates_visible:
@@ -548,6 +560,35 @@ def _objections_for(user, campaign):
     if scope is not None:
         objections = objections.filter(entry__district_code__in=scope.values("code"))
     return objections.select_related("entry", "answered_by").order_by("status", "filed_at")
+
+
+EVIDENCE_PERMISSIONS = ("evaluations.review_enrollment", "evaluations.approve_recommendation")
+
+
+@require_GET
+@staff_member_required
+def check_evidence(request, pk):
+    """A review check's evidence photo: for the reviewers of its district and the
+    city bureau (who approves), never for company staff or the public."""
+    if not any(request.user.has_perm(perm) for perm in EVIDENCE_PERMISSIONS):
+        raise PermissionDenied
+    check = get_object_or_404(ReviewCheck.objects.exclude(evidence=""), pk=pk)
+    access_enrollment(request.user, check.enrollment_id)
+    return private_file_response(check.evidence)
+
+
+@require_GET
+@permission_required("evaluations.answer_objection")
+def objection_photo(request, pk):
+    """An objection's photo: for those who answer objections in its district."""
+    objection = get_object_or_404(
+        Objection.objects.select_related("entry__publication__campaign").exclude(photo=""),
+        pk=pk,
+    )
+    campaign = objection.entry.publication.campaign
+    if not _objections_for(request.user, campaign).filter(pk=pk).exists():
+        raise Http404
+    return private_file_response(objection.photo)
 
 
 @permission_required("evaluations.answer_objection")

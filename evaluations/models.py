@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community, PropertyCompany
 
 from .codes import format_code
+from .private_media import get_private_storage
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -663,7 +664,14 @@ class ReviewCheck(models.Model):
     )
     met = models.BooleanField(_("met"))
     note = models.CharField(_("note"), max_length=500, blank=True)
-    evidence = models.ImageField(_("evidence photo"), upload_to="evidence/%Y/", blank=True)
+    # Staff only: in the private storage, served by a view that checks role and scope.
+    evidence = models.ImageField(
+        _("evidence photo"),
+        upload_to="evidence/%Y/",
+        storage=get_private_storage,
+        max_length=200,
+        blank=True,
+    )
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -850,7 +858,14 @@ class Objection(models.Model):
         _("phone or e-mail"), max_length=100, help_text=_("Only the bureau sees it.")
     )
     text = models.TextField(_("objection"), max_length=2000)
-    photo = models.ImageField(_("photo (optional)"), upload_to="objections/%Y/", blank=True)
+    # Staff only, like review evidence (it may show a person or a home).
+    photo = models.ImageField(
+        _("photo (optional)"),
+        upload_to="objections/%Y/",
+        storage=get_private_storage,
+        max_length=200,
+        blank=True,
+    )
     filed_at = models.DateTimeField(_("filed"), default=timezone.now)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     status = models.CharField(

@@ -261,7 +261,7 @@ def _delete_files(storage, names: list[str]) -> None:
     for name in names:
         try:
             storage.delete(name)
-        except OSError:  # already gone, or the storage is unreachable: not fatal
+        except Exception:  # already gone, or the storage (disk, S3) unreachable: not fatal
             logger.warning("could not delete replaced photo %s", name, exc_info=True)
 
 

@@ -45,6 +45,7 @@ def _media_in_tmp(settings, tmp_path):
     # Uploaded photos and the demo's illustrations are written to storage; never
     # into the checkout's media/ folder.
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")
 
 
 @pytest.fixture

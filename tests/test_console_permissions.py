@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from communities.models import PropertyCompany
 from evaluations.models import StaffProfile
+from evaluations.private_media import private_photo
 from evaluations.services import enrollment_create
 from evaluations.showcases import reply_submit, showcase_item_submit
 from evaluations.workflow import (
@@ -24,6 +25,17 @@ from evaluations.workflow import (
 from .conftest import add_ratings, make_campaign, make_staff
 
 pytestmark = pytest.mark.django_db
+
+
+def photo():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (90, 120, 150)).save(buffer, "JPEG")
+    return SimpleUploadedFile("evidence.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 PERSONAS = ["anonymous", "outsider", "city", "qiaokou", "jiangan", "company", "other_company"]
 
@@ -45,6 +57,9 @@ TABLE = [
     ("console:enrollment_decide", "recommend", "post", [302, 403, 403, 302, 404, 403, 403]),
     ("console:enrollment_decide", "approve", "post", [302, 403, 302, 403, 403, 403, 403]),
     ("console:objection_answer", "objection", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # private photos (evidence of review checks, objections): the bureau in scope only
+    ("console:check_evidence", "check", "get", [302, 403, 200, 200, 404, 403, 403]),
+    ("console:objection_photo", "objection", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:publication", "publication", "get", [302, 403, 200, 200, 404, 200, 404]),
     ("console:entry_withdraw", "entry", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:import", None, "get", [302, 403, 200, 403, 403, 403, 403]),
@@ -68,6 +83,11 @@ TABLE = [
     ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # one's own account (tests/test_staff_accounts.py): every staff member
+    ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    # nobody here has a second factor: the code step sends them on
+    ("console:otp_verify", None, "get", [302, 302, 302, 302, 302, 302, 302]),
     ("admin:index", None, "get", [302, 302, 200, 302, 302, 302, 302]),
 ]
 
@@ -79,12 +99,17 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
-        review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
+        review_check_record(
+            enrollment, rule, actor=qiaokou_reviewer, met=True, evidence=private_photo(photo())
+        )
+    check = enrollment.checks.first()
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)
     enrollment_approve(enrollment, actor=city_officer)
     publication = publication_publish_preliminary(campaign, actor=city_officer)
     entry = publication.entries.get()
-    objection = objection_file(entry, contact_name="王", contact="138", text="异议")
+    objection = objection_file(
+        entry, contact_name="王", contact="138", text="异议", photo=private_photo(photo())
+    )
     item = showcase_item_submit(
         enrollment, actor=company_staffer, kind="highlight", title="宣传法宝", body="小喇叭"
     )
@@ -109,6 +134,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "recommend": [enrollment.pk, "recommend"],
         "approve": [enrollment.pk, "approve"],
         "objection": [objection.pk],
+        "check": [check.pk],
         "publication": [publication.pk],
         "entry": [entry.pk],
         "communities": ["communities"],

@@ -121,3 +121,131 @@ def test_the_demo_can_end_a_notice_period_only_with_debug(
     assert AuditEntry.objects.filter(action="notice_shortened").exists()
     publication_publish_final(campaign, actor=city_officer)
     assert Publication.objects.current().get(campaign=campaign).entries.count() == 1
+
+
+# --- passwords (OWASP ASVS 4.0 V2.1) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted", "message"),
+    [
+        ("a9-Kq2x", False, "密码太短"),  # 7 characters: under 12
+        ("password1234", False, "太常见"),  # on the common-password list
+        ("123456789012", False, "一串"),  # a run of characters (NIST SP 800-63B)
+        ("aaaaaaaaaaaaaaaa", False, "一串"),
+        ("qwertyuiopasdf", False, "一串"),
+        ("zhangwei.city1", False, "相似"),  # close to the user name
+        (("the lift works again " * 7)[:129], False, "密码太长"),  # over 128 characters
+        ("x7" * 64, False, "一串"),
+        # No composition rules: lower-case words and spaces, Chinese, digits only.
+        ("correct horse battery staple", True, ""),
+        ("我家小区的电梯每天都有人打扫干净", True, ""),
+        ("804127395618", True, ""),
+        ("楼下的桂花开了 🌼 二〇二六年秋", True, ""),
+        (("the lift works again " * 7)[:128], True, ""),  # 128 characters: allowed
+    ],
+)
+def test_create_staff_applies_the_password_rules(password, accepted, message):
+    args = ["zhangwei.city", "--role", "city", "--password", password]
+    if accepted:
+        create_staff(*args)
+        user = get_user_model().objects.get(username="zhangwei.city")
+        assert user.check_password(password)
+    else:
+        with pytest.raises(CommandError) as error:
+            create_staff(*args)
+        assert message in str(error.value)
+        assert not get_user_model().objects.filter(username="zhangwei.city").exists()
+
+
+def test_the_password_rules_are_the_asvs_ones(settings):
+    names = [v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS]
+    assert names == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "MaximumLengthValidator",
+        "CommonPasswordValidator",
+        "SequencePasswordValidator",
+    ]  # NumericPasswordValidator (a composition rule) is not there
+
+
+def test_a_long_passphrase_is_not_truncated(client, db):
+    passphrase = "汉口春天小区的物业每天清扫楼道 and the lift works " * 3  # 105 characters
+    assert len(passphrase) > 100
+    create_staff("wu", "--role", "city", "--password", passphrase)
+    url = reverse("console:login")
+    assert client.post(url, {"username": "wu", "password": passphrase[:72]}).status_code == 200
+    assert client.post(url, {"username": "wu", "password": passphrase}).status_code == 302
+
+
+def test_staff_change_their_password_in_the_console(client, city_officer):
+    client.post(
+        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+    )
+    url = reverse("console:password_change")
+    page = client.get(url)
+    assert page.status_code == 200 and "修改密码" in page.content.decode()
+    old_key = client.cookies["sessionid"].value
+
+    wrong_old = client.post(
+        url,
+        {
+            "old_password": "not-my-password",
+            "new_password1": "the lift was fixed on monday",
+            "new_password2": "the lift was fixed on monday",
+        },
+    )
+    assert wrong_old.status_code == 200 and "旧密码不正确" in wrong_old.content.decode()
+    weak = client.post(
+        url,
+        {
+            "old_password": "a-long-test-password-1",
+            "new_password1": "password1234",
+            "new_password2": "password1234",
+        },
+    )
+    assert weak.status_code == 200 and "太常见" in weak.content.decode()
+    city_officer.refresh_from_db()
+    assert city_officer.check_password("a-long-test-password-1")
+
+    done = client.post(
+        url,
+        {
+            "old_password": "a-long-test-password-1",
+            "new_password1": "the lift was fixed on monday",
+            "new_password2": "the lift was fixed on monday",
+        },
+        follow=True,
+    )
+    assert "密码已修改" in done.content.decode()
+    city_officer.refresh_from_db()
+    assert city_officer.check_password("the lift was fixed on monday")
+    # Still logged in, under a new session key; the old key is gone.
+    assert client.cookies["sessionid"].value != old_key
+    assert client.get(reverse("console:dashboard")).status_code == 200
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=old_key).exists()
+
+
+def test_logging_out_ends_the_session_on_the_server(client, city_officer):
+    from django.contrib.sessions.models import Session
+
+    client.post(
+        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+    )
+    key = client.cookies["sessionid"].value
+    assert Session.objects.filter(session_key=key).exists()
+    response = client.post(reverse("console:logout"))
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    # Replaying the old cookie gets nobody in.
+    client.cookies["sessionid"] = key
+    response = client.get(reverse("console:dashboard"))
+    assert response.status_code == 302 and reverse("console:login") in response["Location"]
+
+
+def test_logging_out_needs_a_post(client, city_officer):
+    client.force_login(city_officer)
+    assert client.get(reverse("console:logout")).status_code == 405
+    assert client.get(reverse("console:dashboard")).status_code == 200
