@@ -229,6 +229,8 @@ LOGIN_REDIRECT_URL = "console:dashboard"
 # Wrong household codes: the client address is what the rate limits key on.
 # Behind a trusted reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# The staff login lockout keys on the same client address (config/client_ip.py).
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 # Rate limits for wrong household codes, per client address: past the first,
 # the client has to wait; past the second, it is refused for the whole period.
 CODE_FAILURES_SLOWDOWN = env("CODE_FAILURES_SLOWDOWN", default="5/m")

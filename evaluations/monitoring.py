@@ -86,6 +86,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.client_ip import client_ip
+
 from .codes import normalize_code
 from .models import (
     Answer,
@@ -200,7 +202,7 @@ def record_failed_code(request, typed: str) -> None:
     if code is None:
         code = "".join(ch for ch in typed.strip().upper() if ch not in " -\t")[:40]
     FailedCodeAttempt.objects.create(
-        client_ip=request.META.get("REMOTE_ADDR") or None,
+        client_ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:300],
         typed=code,
     )

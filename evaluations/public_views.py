@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
+from config.client_ip import client_ip
+
 from .console_forms import ObjectionForm
 from .models import Campaign, Publication, PublicationEntry
 from .services import DomainError
@@ -81,7 +83,7 @@ def objection_create(request, slug, entry_id):
                 contact=form.cleaned_data["contact"],
                 text=form.cleaned_data["text"],
                 photo=form.cleaned_data.get("photo"),
-                client_ip=request.META.get("REMOTE_ADDR"),
+                client_ip=client_ip(request),
             )
         except DomainError as error:
             form.add_error(None, str(error))

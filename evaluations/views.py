@@ -11,6 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import get_usage
 
+from config.client_ip import client_ip
+
 from . import monitoring, throttle
 from .codes import CODE_ALPHABET, format_code, normalize_code
 from .forms import CodeForm, RatingForm
@@ -136,7 +138,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 overall=form.cleaned_data["overall"],
                 answers=form.answers(),
                 comment=form.cleaned_data["comment"],
-                client_ip=request.META.get("REMOTE_ADDR"),
+                client_ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
                 form_seconds=monitoring.form_seconds(
                     request.POST.get(monitoring.FORM_STARTED_FIELD, ""), code

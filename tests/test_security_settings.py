@@ -83,3 +83,47 @@ def test_production_starts_with_strong_secrets():
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- the client address: from the proxy only when the deployment says so ------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("meta_key", "expected"),
+    [
+        (None, "127.0.0.1"),  # no proxy configured: a client's own header is ignored
+        ("HTTP_X_REAL_IP", "198.51.100.7"),  # behind nginx (docs/deploy.md §5)
+    ],
+)
+def test_ratings_and_wrong_codes_record_the_address_the_deployment_trusts(
+    client, settings, household_code, criteria, meta_key, expected
+):
+    from evaluations.models import FailedCodeAttempt, Rating
+    from tests.conftest import rating_post_data
+
+    settings.RATELIMIT_IP_META_KEY = meta_key
+    headers = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "198.51.100.7"}
+    response = client.post(f"/r/{household_code}", rating_post_data(criteria), **headers)
+    assert response.status_code == 302
+    assert Rating.objects.get().client_ip == expected
+    client.get("/r/ZZZZZZZZZZZZ", **headers)
+    assert FailedCodeAttempt.objects.get().client_ip == expected
+
+
+def test_a_forged_or_missing_address_is_recorded_as_unknown(rf, settings):
+    from config.client_ip import client_ip
+
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    assert client_ip(rf.get("/", HTTP_X_REAL_IP="<script>")) is None
+    assert client_ip(rf.get("/")) is None
+    assert client_ip(rf.get("/", HTTP_X_REAL_IP="203.0.113.9, 10.0.0.1")) == "203.0.113.9"
+    assert client_ip(rf.get("/", HTTP_X_REAL_IP="2001:DB8::1")) == "2001:db8::1"
+
+
+def test_the_login_lockout_keys_on_the_same_address(rf, settings):
+    from axes.helpers import get_client_ip_address
+
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    request = rf.get("/console/login/", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.7")
+    assert get_client_ip_address(request) == "198.51.100.7"

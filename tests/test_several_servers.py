@@ -319,6 +319,8 @@ def test_session_rate_limit_and_rating_are_shared_by_two_app_servers(
         assert Rating.objects.count() == 2
         current = Rating.objects.get(is_current=True)
         assert (current.overall, current.receipt) == ("unsatisfied", receipt_b)
+        # The address recorded is the client's, as the proxy reported it, not the proxy's.
+        assert current.client_ip == RESIDENT_IP
 
         # (b) Wrong codes counted through A: the same client is refused through B.
         guesser = Browser(GUESSER_IP)
