@@ -40,11 +40,7 @@ if PRODUCTION:
 
     _household_key = env("HOUSEHOLD_CODE_KEY", default="")
     for _name, _value in [("SECRET_KEY", SECRET_KEY), ("HOUSEHOLD_CODE_KEY", _household_key)]:
-        if (
-            _value in ("", INSECURE_DEV_SECRET_KEY)
-            or len(_value) < 50
-            or len(set(_value)) < 10
-        ):
+        if _value in ("", INSECURE_DEV_SECRET_KEY) or len(_value) < 50 or len(set(_value)) < 10:
             raise ImproperlyConfigured(
                 f"{_name} is missing or weak: set it in the environment to 50 or more random "
                 "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
@@ -80,6 +76,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The public pages, whole, in the shared cache (evaluations/pagecache.py): after the
+    # language, the session, the user and the messages are known, which it checks.
+    "evaluations.pagecache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -167,9 +166,7 @@ if PRODUCTION:
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {
-            "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        },
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))

@@ -19,6 +19,7 @@ from .services import (
     CodeUnknown,
     InvalidRating,
     WindowClosed,
+    campaign_criteria,
     check_window,
     household_code_lookup,
     household_has_rated,
@@ -119,12 +120,13 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
         )
 
-    criteria = list(campaign.criteria.order_by("order", "code"))
+    criteria = campaign_criteria(campaign)
     form = RatingForm(request.POST if request.method == "POST" else None, criteria=criteria)
     if request.method == "POST" and form.is_valid():
         try:
             rating = rating_submit(
-                code,
+                household_code,
+                criteria=criteria,
                 overall=form.cleaned_data["overall"],
                 answers=form.answers(),
                 comment=form.cleaned_data["comment"],
