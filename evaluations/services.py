@@ -189,9 +189,15 @@ def campaign_criteria(campaign: Campaign) -> list[Criterion]:
 
 
 def forget_campaign_criteria(**kwargs) -> None:
-    """A signal receiver: any criteria change makes every cached list stale, after the
-    commit (so that nobody caches the old list under the new version)."""
-    transaction.on_commit(lambda: cache.set(CRITERIA_VERSION_KEY, uuid.uuid4().hex, None))
+    """A signal receiver: any criteria change makes every cached list stale — at once,
+    and again after the commit, since a request may have cached the old list under
+    the first new version meanwhile."""
+
+    def new_version():
+        cache.set(CRITERIA_VERSION_KEY, uuid.uuid4().hex, None)
+
+    new_version()
+    transaction.on_commit(new_version)
 
 
 def check_window(campaign: Campaign, now=None) -> None:
