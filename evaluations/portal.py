@@ -80,10 +80,9 @@ class SearchResult:
 TRIGRAM = 3  # pg_trgm's trigrams: a LIKE '%…%' shorter than this has none to look up
 
 
-def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
-    """Rows of `queryset` (communities or companies) whose name matches `query`, by
-    predicates that each have an index on PostgreSQL (communities/migrations/
-    0003_search_indexes.py), so that their OR is a BitmapOr of index scans:
+def _name_predicates(queryset: QuerySet, query: str) -> tuple[QuerySet, list[Q]]:
+    """How rows of `queryset` (communities or companies) match `query`: predicates that
+    each have an index on PostgreSQL (communities/migrations/0003_search_indexes.py):
 
     * pinyin typed: the full pinyin contains it (pg_trgm), or the initials start
       with it (B-tree), or the name contains it (pg_trgm on UPPER(name)); for two
@@ -93,14 +92,14 @@ def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
       or two.
 
     On SQLite (laptop, tests) the same rules with plain LIKE; no index needed there.
+    Returns the queryset (with the grams expression where needed) and the predicates.
     """
     postgres = connections[queryset.db].vendor == "postgresql"
     short = len(query) < TRIGRAM
+    predicates = []
     if is_latin(query):
-        pinyin = Q(pinyin__startswith=query) if short else Q(pinyin__contains=query)
-        match = pinyin | Q(pinyin_initials__startswith=query)
-    else:
-        match = Q()
+        predicates.append(Q(pinyin__startswith=query) if short else Q(pinyin__contains=query))
+        predicates.append(Q(pinyin_initials__startswith=query))
     if postgres and short:
         from django.contrib.postgres.fields import ArrayField
         from django.db.models import Func, TextField
@@ -112,20 +111,29 @@ def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
                 output_field=ArrayField(TextField()),
             )
         )
-        name = Q(name_grams__contains=[query.upper()])
+        predicates.append(Q(name_grams__contains=[query.upper()]))
     else:
-        name = Q(name__icontains=query)
-    return queryset.filter(match | name)
+        predicates.append(Q(name__icontains=query))
+    return queryset, predicates
+
+
+def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
+    """Rows whose name matches, by any of the predicates (OR)."""
+    queryset, predicates = _name_predicates(queryset, query)
+    match = Q()
+    for predicate in predicates:
+        match |= predicate
+    return queryset.filter(match)
 
 
 def search(raw_query: str) -> SearchResult:
     """Communities (and companies) by name: partial Chinese ("汉口"), full pinyin
     ("hankou") or initials ("hkct"); each community with the current lists it is on.
 
-    The communities found by their own name and those found by their company's name
-    are a UNION of two index scans (one OR across the company's join could use no
-    index: a full scan of every community), of which the first 50 in the city's
-    order are read. Four queries whatever the number of hits."""
+    The communities found by each predicate on their own name and those found by
+    their company's name are a UNION of index scans (one OR across the company's join
+    could use no index: a full scan of every community), of which the first 50 in
+    the city's order are read. Four queries whatever the number of hits."""
     query = normalize_query(raw_query)
     if not query:
         return SearchResult(query, [], [])
@@ -133,15 +141,18 @@ def search(raw_query: str) -> SearchResult:
         return SearchResult(query, [], [], too_short=True)
     matching_companies = _name_matches(PropertyCompany.objects.all(), query)
     columns = ("pk", "district__code", "name")
-    by_name = _name_matches(Community.objects.order_by(), query).values_list(*columns)
-    by_company = (
+    # One part per predicate, so that the planner takes each one's index whatever it
+    # estimates of the others (an OR of them may be planned as a scan of every row).
+    communities_qs, predicates = _name_predicates(Community.objects.order_by(), query)
+    parts = [communities_qs.filter(p).values_list(*columns) for p in predicates]
+    parts.append(
         Community.objects.order_by()
         .filter(company__in=matching_companies.order_by().values("pk"))
         .values_list(*columns)
     )
     # The first 51 in the city's order (district, name), by their ids: the rows are
     # then read by primary key, never by a scan of every community.
-    first = by_name.union(by_company).order_by("district__code", "name")[: SEARCH_LIMIT + 1]
+    first = parts[0].union(*parts[1:]).order_by("district__code", "name")[: SEARCH_LIMIT + 1]
     order = {pk: i for i, (pk, _code, _name) in enumerate(first)}
     communities = sorted(
         Community.objects.filter(pk__in=order).select_related("district", "street", "company"),
