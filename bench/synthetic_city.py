@@ -994,7 +994,8 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
     acur.execute("TRUNCATE evaluations_ratinganswer")
     rcopy_cm = rcur.copy(
         "COPY evaluations_rating (id, overall, comment, receipt, submitted_at, is_current, "
-        "superseded_at, client_ip, user_agent, enrollment_id, household_code_id) "
+        "superseded_at, client_ip, user_agent, enrollment_id, household_code_id, browser_id, "
+        "quarantine_reason) "
         "FROM STDIN WITH (FREEZE)"
     )
     acopy_cm = acur.copy(
@@ -1025,7 +1026,7 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
                 superseded += 1
                 earlier = ANSWERS[randrange(3)]
                 rbuf.append(
-                    f"{rid}\t{earlier}\t\t{'R' + receipts[rpos : rpos + 15]}\t{stamp(max(0, k - 500))}\tf\t{when}\t\\N\t\t{eid}\t{code_id}\n"
+                    f"{rid}\t{earlier}\t\t{'R' + receipts[rpos : rpos + 15]}\t{stamp(max(0, k - 500))}\tf\t{when}\t\\N\t\t{eid}\t{code_id}\t\t\n"
                 )
                 rpos += 15
                 x0, x1, x2, x3, x4 = patterns[earlier][randrange(512)]
@@ -1040,7 +1041,7 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
                 with_comment += 1
                 comment = COMMENTS[overall][randrange(2)]
             rbuf.append(
-                f"{rid}\t{overall}\t{comment}\t{'R' + receipts[rpos : rpos + 15]}\t{when}\tt\t\\N\t\\N\t\t{eid}\t{code_id}\n"
+                f"{rid}\t{overall}\t{comment}\t{'R' + receipts[rpos : rpos + 15]}\t{when}\tt\t\\N\t\\N\t\t{eid}\t{code_id}\t\t\n"
             )
             rpos += 15
             x0, x1, x2, x3, x4 = patterns[overall][randrange(512)]

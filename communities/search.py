@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
-
 _KEEP = re.compile(r"[0-9a-z]+")
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:
+    # Imported here, not at the top: pypinyin's phrase dictionary costs about 56 MB of
+    # memory, and only writes (saving or importing a name) need it. Workers that only
+    # serve pages and ratings never load it.
+    from pypinyin import Style, lazy_pinyin
+
     full_parts = lazy_pinyin(text or "", errors=lambda chars: list(chars))
     initials_parts = lazy_pinyin(
         text or "", style=Style.FIRST_LETTER, errors=lambda chars: list(chars)

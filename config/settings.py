@@ -42,11 +42,7 @@ if PRODUCTION:
 
     _household_key = env("HOUSEHOLD_CODE_KEY", default="")
     for _name, _value in [("SECRET_KEY", SECRET_KEY), ("HOUSEHOLD_CODE_KEY", _household_key)]:
-        if (
-            _value in ("", INSECURE_DEV_SECRET_KEY)
-            or len(_value) < 50
-            or len(set(_value)) < 10
-        ):
+        if _value in ("", INSECURE_DEV_SECRET_KEY) or len(_value) < 50 or len(set(_value)) < 10:
             raise ImproperlyConfigured(
                 f"{_name} is missing or weak: set it in the environment to 50 or more random "
                 "characters (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
@@ -91,6 +87,9 @@ MIDDLEWARE = [
     # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
     "evaluations.staff_security.StaffSessionTimeoutMiddleware",
     "evaluations.staff_security.SecondFactorMiddleware",
+    # The public pages, whole, in the shared cache (evaluations/pagecache.py): after the
+    # language, the session, the user and the messages are known, which it checks.
+    "evaluations.pagecache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",

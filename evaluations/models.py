@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, FilteredRelation, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -274,17 +274,28 @@ class EnrollmentQuerySet(models.QuerySet):
 
         For the enrollments of `campaign` (whose rules say which answers count).
         Refused while residents can still rate: nobody sees rates then.
+
+        The counted ratings are joined with `is_current` in the join condition
+        (a FilteredRelation), so superseded ratings are never read and nothing is
+        filtered inside the aggregates but the answer; `order_by()` drops the
+        model's ordering, whose joins (campaign, community, district) would
+        otherwise stay in a GROUP BY that does not need them. Callers that want an
+        order give it again.
         """
         if not campaign.rates_visible:
             raise RatesNotAvailable(
                 _("Rates are not shown while the campaign is open; only turnout is.")
             )
-        return self.filter(campaign=campaign).annotate(
-            responses=Count("ratings", filter=counted_q("ratings__")),
-            satisfied=Count(
-                "ratings",
-                filter=counted_q("ratings__") & Q(ratings__overall__in=campaign.satisfied_answers),
-            ),
+        return (
+            self.filter(campaign=campaign)
+            .annotate(counted=FilteredRelation("ratings", condition=counted_q("ratings__")))
+            .annotate(
+                responses=Count("counted"),
+                satisfied=Count(
+                    "counted", filter=Q(counted__overall__in=campaign.satisfied_answers)
+                ),
+            )
+            .order_by()
         )
 
     def eligible(self, campaign: Campaign):
@@ -462,7 +473,13 @@ class Rating(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["enrollment", "is_current", "overall"], name="rating_tally_idx"),
+            # The tally's index: the counted ratings only (counted_q), their answer
+            # inside it, so the GROUP BY per enrollment is an index-only scan.
+            models.Index(
+                fields=["enrollment", "overall"],
+                condition=Q(is_current=True, quarantined_at__isnull=True),
+                name="rating_counted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

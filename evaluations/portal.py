@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
 
 from communities.models import Community, District, PropertyCompany
@@ -76,27 +77,86 @@ class SearchResult:
     truncated: bool = False
 
 
+TRIGRAM = 3  # pg_trgm's trigrams: a LIKE '%…%' shorter than this has none to look up
+
+
+def _name_predicates(queryset: QuerySet, query: str) -> tuple[QuerySet, list[Q]]:
+    """How rows of `queryset` (communities or companies) match `query`: predicates that
+    each have an index on PostgreSQL (communities/migrations/0003_search_indexes.py):
+
+    * pinyin typed: the full pinyin contains it (pg_trgm), or the initials start
+      with it (B-tree), or the name contains it (pg_trgm on UPPER(name)); for two
+      letters, which have no trigram, the full pinyin must *start* with them;
+    * Chinese typed: the name contains it — pg_trgm from three characters on, the
+      index of the name's single characters and pairs (manyi_name_grams) for one
+      or two.
+
+    On SQLite (laptop, tests) the same rules with plain LIKE; no index needed there.
+    Returns the queryset (with the grams expression where needed) and the predicates.
+    """
+    postgres = connections[queryset.db].vendor == "postgresql"
+    short = len(query) < TRIGRAM
+    predicates = []
+    if is_latin(query):
+        predicates.append(Q(pinyin__startswith=query) if short else Q(pinyin__contains=query))
+        predicates.append(Q(pinyin_initials__startswith=query))
+    if postgres and short:
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import Func, TextField
+
+        queryset = queryset.alias(
+            name_grams=Func(
+                F("name"),
+                function="manyi_name_grams",
+                output_field=ArrayField(TextField()),
+            )
+        )
+        predicates.append(Q(name_grams__contains=[query.upper()]))
+    else:
+        predicates.append(Q(name__icontains=query))
+    return queryset, predicates
+
+
+def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
+    """Rows whose name matches, by any of the predicates (OR)."""
+    queryset, predicates = _name_predicates(queryset, query)
+    match = Q()
+    for predicate in predicates:
+        match |= predicate
+    return queryset.filter(match)
+
+
 def search(raw_query: str) -> SearchResult:
     """Communities (and companies) by name: partial Chinese ("汉口"), full pinyin
     ("hankou") or initials ("hkct"); each community with the current lists it is on.
-    Four queries whatever the number of hits."""
+
+    The communities found by each predicate on their own name and those found by
+    their company's name are a UNION of index scans (one OR across the company's join
+    could use no index: a full scan of every community), of which the first 50 in
+    the city's order are read. Four queries whatever the number of hits."""
     query = normalize_query(raw_query)
     if not query:
         return SearchResult(query, [], [])
-    if is_latin(query):
-        if len(query) < MIN_LATIN_QUERY:
-            return SearchResult(query, [], [], too_short=True)
-        name_filter = (
-            Q(pinyin__contains=query)
-            | Q(pinyin_initials__startswith=query)
-            | Q(name__icontains=query)
-        )
-    else:
-        name_filter = Q(name__icontains=query)
-    communities = list(
-        Community.objects.filter(name_filter | _prefix("company__", name_filter))
-        .select_related("district", "street", "company")
-        .order_by("district__code", "name")[: SEARCH_LIMIT + 1]
+    if is_latin(query) and len(query) < MIN_LATIN_QUERY:
+        return SearchResult(query, [], [], too_short=True)
+    matching_companies = _name_matches(PropertyCompany.objects.all(), query)
+    columns = ("pk", "district__code", "name")
+    # One part per predicate, so that the planner takes each one's index whatever it
+    # estimates of the others (an OR of them may be planned as a scan of every row).
+    communities_qs, predicates = _name_predicates(Community.objects.order_by(), query)
+    parts = [communities_qs.filter(p).values_list(*columns) for p in predicates]
+    parts.append(
+        Community.objects.order_by()
+        .filter(company__in=matching_companies.order_by().values("pk"))
+        .values_list(*columns)
+    )
+    # The first 51 in the city's order (district, name), by their ids: the rows are
+    # then read by primary key, never by a scan of every community.
+    first = parts[0].union(*parts[1:]).order_by("district__code", "name")[: SEARCH_LIMIT + 1]
+    order = {pk: i for i, (pk, _code, _name) in enumerate(first)}
+    communities = sorted(
+        Community.objects.filter(pk__in=order).select_related("district", "street", "company"),
+        key=lambda c: order[c.pk],
     )
     truncated = len(communities) > SEARCH_LIMIT
     communities = communities[:SEARCH_LIMIT]
@@ -112,20 +172,8 @@ def search(raw_query: str) -> SearchResult:
     by_community: dict[int, list[PublicationEntry]] = {}
     for entry in entries:
         by_community.setdefault(entry.community_id, []).append(entry)
-    companies = list(PropertyCompany.objects.filter(name_filter).order_by("name")[:10])
+    companies = list(matching_companies.order_by("name")[:10])
     hits = [SearchHit(c, by_community.get(c.pk, [])) for c in communities]
     # Communities on a list first, then the rest, each group in the city's order.
     hits.sort(key=lambda hit: not any(e.status == "listed" for e in hit.entries))
     return SearchResult(query, hits, companies, truncated=truncated)
-
-
-def _prefix(prefix: str, q: Q) -> Q:
-    """The same filter on a related model's fields."""
-    clone = Q()
-    clone.connector = q.connector
-    clone.negated = q.negated
-    clone.children = [
-        _prefix(prefix, child) if isinstance(child, Q) else (prefix + child[0], child[1])
-        for child in q.children
-    ]
-    return clone

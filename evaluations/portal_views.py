@@ -14,6 +14,7 @@ from itertools import groupby
 from django.db.models import Max
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language
@@ -21,7 +22,7 @@ from django.views.decorators.http import condition, require_safe
 
 from communities.models import Community, District, PropertyCompany
 
-from . import portal
+from . import pagecache, portal
 from .forms import CodeForm
 from .models import (
     Campaign,
@@ -86,11 +87,19 @@ def switch_language(request):
 def home(request):
     publications = list(portal.current_publications())
     latest = publications[0] if publications else None
+    now = timezone.now()
+    # Campaigns open for rating now, and when that changes by itself (one opens or
+    # closes): the cached page (evaluations.pagecache) is not kept past that time.
+    open_status = list(Campaign.objects.filter(status=Campaign.Status.OPEN).order_by("closes_at"))
+    notices = _notices()
+    changes = [c.opens_at if c.opens_at > now else c.closes_at for c in open_status]
+    changes += [n.notice_ends_at for n in notices]
+    pagecache.expires_at(request, min((t for t in changes if t > now), default=None))
     context = {
         "latest": latest,
         "archive": publications[1:],
-        "open_campaigns": Campaign.objects.accepting_ratings().order_by("closes_at"),
-        "notices": _notices(),
+        "open_campaigns": [c for c in open_status if c.accepts_ratings(now)],
+        "notices": notices,
         "code_form": CodeForm(),
     }
     if latest is not None:

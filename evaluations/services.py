@@ -3,9 +3,12 @@ DomainError subclass (with a message for the person) when it cannot act."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,6 +133,8 @@ def codes_issue(enrollment: Enrollment, count: int, *, issued_by=None) -> list[s
 
 
 def household_code_lookup(raw_code: str) -> HouseholdCode:
+    """The household code, with its enrollment, campaign, community, district and
+    company, and `has_rated` (whether it has a counted rating): one query."""
     code = normalize_code(raw_code)
     if code is None:
         raise CodeUnknown(
@@ -139,13 +144,60 @@ def household_code_lookup(raw_code: str) -> HouseholdCode:
             )
         )
     try:
-        return HouseholdCode.objects.select_related(
-            "enrollment__campaign", "enrollment__community__district", "enrollment__company"
-        ).get(code_hash=hash_code(code))
+        return (
+            HouseholdCode.objects.select_related(
+                "enrollment__campaign", "enrollment__community__district", "enrollment__company"
+            )
+            .annotate(
+                has_rated=Exists(
+                    Rating.objects.filter(household_code=OuterRef("pk"), is_current=True)
+                )
+            )
+            .get(code_hash=hash_code(code))
+        )
     except HouseholdCode.DoesNotExist:
         raise CodeUnknown(
             _("This code is not known. Check it against your household notice and try again.")
         ) from None
+
+
+CRITERIA_CACHE_SECONDS = 600
+CRITERIA_VERSION_KEY = "campaign-criteria:version"
+
+
+def campaign_criteria(campaign: Campaign) -> list[Criterion]:
+    """The campaign's criteria in questionnaire order, kept in the shared cache: every
+    rating form and submit needs them, and they do not change while residents rate.
+
+    Stored with the version of the criteria it was read under, and read together
+    with the current version (one round trip); any change of a criterion or of a
+    campaign's criteria sets a new version (forget_campaign_criteria, connected in
+    evaluations.apps), so a changed questionnaire is never served from the cache.
+    """
+    key = f"campaign-criteria:{campaign.pk}"
+    found = cache.get_many([CRITERIA_VERSION_KEY, key])
+    version = found.get(CRITERIA_VERSION_KEY)
+    if version is None:
+        cache.add(CRITERIA_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(CRITERIA_VERSION_KEY)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1]
+    criteria = list(campaign.criteria.order_by("order", "code"))
+    cache.set(key, (version, criteria), CRITERIA_CACHE_SECONDS)
+    return criteria
+
+
+def forget_campaign_criteria(**kwargs) -> None:
+    """A signal receiver: any criteria change makes every cached list stale — at once,
+    and again after the commit, since a request may have cached the old list under
+    the first new version meanwhile."""
+
+    def new_version():
+        cache.set(CRITERIA_VERSION_KEY, uuid.uuid4().hex, None)
+
+    new_version()
+    transaction.on_commit(new_version)
 
 
 def check_window(campaign: Campaign, now=None) -> None:
@@ -169,7 +221,7 @@ def check_window(campaign: Campaign, now=None) -> None:
 
 
 def rating_submit(
-    raw_code: str,
+    code: str | HouseholdCode,
     *,
     overall: str,
     answers: Mapping[int, str],
@@ -179,27 +231,45 @@ def rating_submit(
     form_seconds: int | None = None,
     browser_id: str = "",
     now=None,
+    criteria: list[Criterion] | None = None,
 ) -> Rating:
     """Record a household's rating. The previous counted rating of the same code,
     if any, stays as history and stops counting; exactly one counts.
+
+    `code` is the code as typed, or the HouseholdCode the caller has looked up
+    already (the rating view does, to show the form); `criteria` the campaign's, if
+    the caller has them (campaign_criteria). Neither is looked up twice.
 
     Concurrent submits of one code are serialised by a row lock on the code
     (PostgreSQL) or the database's single writer (SQLite); the partial unique
     index `rating_one_current_per_code` guarantees the outcome either way.
     """
-    code = household_code_lookup(raw_code)
-    campaign = code.enrollment.campaign
-    criteria = list(campaign.criteria.order_by("order", "code"))
+    if not isinstance(code, HouseholdCode):
+        code = household_code_lookup(code)
+    if criteria is None:
+        criteria = campaign_criteria(code.enrollment.campaign)
     _validate_rating(overall, answers, comment, criteria)
 
     for attempt in range(3):
         try:
             with transaction.atomic():
-                # Lock the household's code row: concurrent submits of the same code queue here.
-                locked = HouseholdCode.objects.select_for_update().get(pk=code.pk)
-                campaign.refresh_from_db(fields=["status", "opens_at", "closes_at"])
+                # Lock the household's code row (only it): concurrent submits of the same
+                # code queue here. The campaign is read again in the same query, after
+                # the lock, so a campaign closed meanwhile refuses the rating.
+                locked = (
+                    HouseholdCode.objects.select_for_update(of=("self",))
+                    .select_related("enrollment__campaign")
+                    .only(
+                        "pk",
+                        "enrollment_id",
+                        "enrollment__campaign__status",
+                        "enrollment__campaign__opens_at",
+                        "enrollment__campaign__closes_at",
+                    )
+                    .get(pk=code.pk)
+                )
                 now_ = now or timezone.now()
-                check_window(campaign, now_)
+                check_window(locked.enrollment.campaign, now_)
                 Rating.objects.filter(household_code=locked, is_current=True).update(
                     is_current=False, superseded_at=now_
                 )
@@ -251,4 +321,6 @@ def _validate_rating(
 
 
 def household_has_rated(code: HouseholdCode) -> bool:
+    if hasattr(code, "has_rated"):  # annotated by household_code_lookup
+        return code.has_rated
     return Rating.objects.filter(household_code=code, is_current=True).exists()

@@ -83,18 +83,35 @@ class TallyRow:
 
 
 def campaign_tally(campaign: Campaign) -> dict[int, TallyRow]:
-    """The tally of every enrollment of a closed campaign, keyed by enrollment id."""
+    """The tally of every enrollment of a closed campaign, keyed by enrollment id.
+
+    Two queries: the minimal GROUP BY over the counted ratings alone (served by an
+    index-only scan of the partial index rating_counted_idx, in parallel on PostgreSQL; `order_by()`
+    keeps the model's ordering out of it), then the households of the enrollments,
+    which gives those without a counted rating their zeros. One LEFT JOIN of the
+    enrollments to their ratings would be one query, but PostgreSQL cannot run it in
+    parallel nor from the index: about 2.6 times slower on a city's million ratings
+    (docs/benchmarks.md)."""
     if not campaign.rates_visible:
         raise RatesNotAvailable(
             _("Rates are not shown while the campaign is open; only turnout is.")
         )
-    rows = Enrollment.objects.with_tally(campaign).values(
-        "id", "households", "responses", "satisfied"
-    )
-    return {
-        r["id"]: TallyRow(r["id"], r["households"], r["responses"], r["satisfied"], campaign)
-        for r in rows
+    counts = {
+        enrollment_id: (responses, satisfied)
+        for enrollment_id, responses, satisfied in Rating.objects.counted()
+        .filter(enrollment__campaign=campaign)
+        .values_list("enrollment_id")
+        .annotate(
+            responses=Count("*"),
+            satisfied=Count("overall", filter=Q(overall__in=campaign.satisfied_answers)),
+        )
+        .order_by()
+        .values_list("enrollment_id", "responses", "satisfied")
     }
+    households = (
+        Enrollment.objects.filter(campaign=campaign).order_by().values_list("id", "households")
+    )
+    return {pk: TallyRow(pk, n, *counts.get(pk, (0, 0)), campaign) for pk, n in households}
 
 
 def enrollment_tally(enrollment: Enrollment) -> TallyRow:
@@ -107,8 +124,8 @@ def enrollment_tally(enrollment: Enrollment) -> TallyRow:
         Rating.objects.counted()
         .filter(enrollment=enrollment)
         .aggregate(
-            responses=Count("id"),
-            satisfied=Count("id", filter=Q(overall__in=campaign.satisfied_answers)),
+            responses=Count("*"),
+            satisfied=Count("overall", filter=Q(overall__in=campaign.satisfied_answers)),
         )
     )
     return TallyRow(

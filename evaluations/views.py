@@ -21,6 +21,7 @@ from .services import (
     CodeUnknown,
     InvalidRating,
     WindowClosed,
+    campaign_criteria,
     check_window,
     household_code_lookup,
     household_has_rated,
@@ -123,7 +124,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
         )
 
-    criteria = list(campaign.criteria.order_by("order", "code"))
+    criteria = campaign_criteria(campaign)
     form = RatingForm(request.POST if request.method == "POST" else None, criteria=criteria)
     # Anti-fraud signals (evaluations.monitoring): when the form was first shown, and
     # which browser. Missing or forged values are recorded as unknown, never refused.
@@ -134,7 +135,8 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             rating = rating_submit(
-                code,
+                household_code,
+                criteria=criteria,
                 overall=form.cleaned_data["overall"],
                 answers=form.answers(),
                 comment=form.cleaned_data["comment"],

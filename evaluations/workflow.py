@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community
 
+from . import pagecache
 from .ballots import publication_digest
 from .models import (
     AuditEntry,
@@ -623,6 +624,7 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
         else:
             copies.append(_copy_entry(new, other))
     PublicationEntry.objects.bulk_create(copies)
+    pagecache.entry_changed(entry)  # after the commit: its pages, not the others
     audit_record(
         "entry_withdrawn",
         actor=actor,
