@@ -9,8 +9,10 @@ class EvaluationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-        from . import staff_security  # noqa: F401 — connects the login signal
-        from . import pagecache
+        from . import (
+            pagecache,
+            staff_security,  # noqa: F401 — connects the login signal
+        )
         from .models import Campaign, Criterion
         from .roles import ensure_groups
         from .services import forget_campaign_criteria

@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -173,9 +173,12 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
     """The thank-you page with the receipt number. It shows that the rating was
     recorded, and never what it said."""
+    normalized = normalize_receipt(receipt)
+    if normalized is None:
+        raise Http404("not a receipt number")
     rating = get_object_or_404(
         Rating.objects.select_related("enrollment__community", "enrollment__campaign"),
-        receipt=receipt.upper().replace("-", ""),
+        receipt=normalized,
     )
     return render(
         request,

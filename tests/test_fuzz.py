@@ -252,3 +252,22 @@ def test_the_import_page_refuses_any_file_with_a_message(client, qiaokou, data, 
     )
     assert response.status_code == 200, response.status_code
     assert Community.objects.count() == before  # an upload alone never writes
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/receipts/%00/",
+        "/lists/some-campaign/%00/",
+        "/search/?q=%00",
+        "/r/?code=%00",
+        "/notice/x%00/",
+        "/open-data/?x=%00",
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_400_page_in_chinese(client, db, path):
+    # Found by the fuzzer above: PostgreSQL refuses text with NUL, so a lookup of
+    # /receipts/%00/ ended in a database error (a 500).
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "请求有误" in response.content.decode()
