@@ -40,14 +40,16 @@ def test_no_page_of_ours_has_an_inline_script():
     assert offenders == []
 
 
-def _start(env_overrides):
+def _start(env_overrides, then=""):
+    """Start Django in a fresh process with this environment (None removes a variable)."""
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "HOUSEHOLD_CODE_KEY")}
     env.update(env_overrides)
+    env = {k: v for k, v in env.items() if v is not None}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["MANYI_NO_DOTENV"] = "1"  # only the environment counts, not a local .env
     return subprocess.run(
         [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-         "import django; django.setup()", str(BASE)],
+         "import django; django.setup(); " + then, str(BASE)],
         env=env, cwd="/", capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -127,3 +129,21 @@ def test_the_login_lockout_keys_on_the_same_address(rf, settings):
     settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
     request = rf.get("/console/login/", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.7")
     assert get_client_ip_address(request) == "198.51.100.7"
+
+
+
+@pytest.mark.parametrize(("production", "expected"), [("1", "60"), ("0", "0")])
+def test_production_keeps_database_connections_open(production, expected):
+    import secrets
+
+    result = _start(
+        {
+            "MANYI_PRODUCTION": production,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+            "CONN_MAX_AGE": None,
+        },
+        then="from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
