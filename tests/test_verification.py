@@ -396,3 +396,36 @@ def test_receipt_checks_fail_open_when_the_cache_is_down(client, rated, monkeypa
     monkeypatch.setattr(views, "get_usage", broken)
     _, page = check(client, rated["counted"][1].receipt)
     assert "This rating counts for its household." in page
+
+
+def test_network_traces_of_ratings_are_forgotten_once_the_final_list_is_out(
+    final, household_code, criteria
+):
+    # household_code belongs to the open campaign of conftest: its traces still serve
+    # the monitoring and must stay.
+    open_rating = rating_submit(
+        household_code,
+        overall="satisfied",
+        answers={c.pk: "satisfied" for c in criteria},
+        client_ip="198.51.100.7",
+        user_agent="Mozilla/5.0 (open campaign)",
+    )
+    published = Rating.objects.filter(enrollment__campaign=final.campaign)
+    published.update(client_ip="203.0.113.5", user_agent="Mozilla/5.0", browser_id="b" * 32)
+    assert published.count() > 0
+
+    out = io.StringIO()
+    call_command("forget_rating_addresses", stdout=out)
+
+    assert f"from {published.count()} ratings" in out.getvalue()
+    assert set(published.values_list("client_ip", "user_agent", "browser_id")) == {(None, "", "")}
+    open_rating.refresh_from_db()
+    assert (open_rating.client_ip, open_rating.user_agent) == (
+        "198.51.100.7",
+        "Mozilla/5.0 (open campaign)",
+    )
+    # The published digest and recount do not depend on them.
+    assert "OK: the counts and the digest match." in verify(final.campaign.slug)
+    out = io.StringIO()
+    call_command("forget_rating_addresses", stdout=out)
+    assert "from 0 ratings" in out.getvalue()
