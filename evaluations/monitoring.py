@@ -59,22 +59,15 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
-    When,
 )
 from django.db.models.functions import (
-    Coalesce,
     ExtractMinute,
     Floor,
     Greatest,
@@ -95,7 +88,6 @@ from .models import (
     Enrollment,
     FailedCodeAttempt,
     Rating,
-    RatingAnswer,
 )
 from .services import DomainError
 
@@ -247,56 +239,45 @@ def _burst_groups(ratings: QuerySet[Rating]):
     )
 
 
-def _pattern_expression(criteria: list[int]):
-    """The per-criterion answers of a rating as one integer (base 3, in criterion
-    order), by one aggregate subquery, so ratings can be grouped by their answers."""
-    digits = {answer: i for i, answer in enumerate(Answer.values)}
-    whens = [
-        When(criterion_id=pk, answer=answer, then=Value(digit * 3**position))
-        for position, pk in enumerate(criteria)
-        for answer, digit in digits.items()
-    ]
-    per_rating = (
-        RatingAnswer.objects.filter(rating=OuterRef("pk"))
-        .order_by()
-        .values("rating")
-        .annotate(p=Sum(Case(*whens, default=Value(0), output_field=IntegerField())))
-        .values("p")
-    )
-    return Coalesce(Subquery(per_rating, output_field=IntegerField()), Value(-1))
-
-
 def _uniform_pattern(overall: str, n_criteria: int) -> int:
     digit = Answer.values.index(overall)
     return sum(digit * 3**i for i in range(n_criteria))
 
 
-def _pattern_groups(ratings: QuerySet[Rating], criteria: list[int]):
-    """Groups of ratings of one community with the same answers and comment that may
-    pass a threshold; the caller keeps those that do (see pattern_flagged)."""
-    responses = (
-        Rating.objects.counted()
-        .filter(enrollment_id=OuterRef("enrollment_id"))
-        .order_by()
-        .values("enrollment_id")
-        .annotate(c=Count("id"))
-        .values("c")
-    )
+def _pattern_groups(ratings: QuerySet[Rating], n_criteria: int):
+    """Groups of ratings of one community with the same answers (Rating.answer_pattern,
+    stored when the rating is made) and comment that may pass a threshold; the caller
+    keeps those that do (see pattern_flagged). Groups that can never be flagged —
+    everybody alike without a comment, or too small — stay in the database."""
+    ordinary = Q()
+    for answer in Answer.values:
+        ordinary |= Q(
+            comment="", overall=answer, answer_pattern=_uniform_pattern(answer, n_criteria)
+        )
     return (
-        ratings.annotate(pattern=_pattern_expression(criteria))
-        .values("enrollment_id", "overall", "pattern", "comment")
-        .annotate(n=Count("id"), responses=Subquery(responses, output_field=IntegerField()))
-        .filter(n__gte=min(SAME_COMMENT_MIN_RATINGS, MIXED_PATTERN_MIN_RATINGS))
+        ratings.exclude(answer_pattern=None)
+        .exclude(ordinary)
+        .values("enrollment_id", "overall", "answer_pattern", "comment")
+        .annotate(n=Count("id"))
+        .filter(
+            Q(n__gte=MIXED_PATTERN_MIN_RATINGS)
+            | (~Q(comment="") & Q(n__gte=SAME_COMMENT_MIN_RATINGS))
+        )
         .order_by("enrollment_id", "-n")
     )
 
 
-def pattern_flagged(group: dict, n_criteria: int) -> bool:
+def _responses(ratings: QuerySet[Rating]) -> dict[int, int]:
+    """Counted ratings per community (one GROUP BY)."""
+    return dict(ratings.values_list("enrollment_id").annotate(n=Count("id")).order_by())
+
+
+def pattern_flagged(group: dict, n_criteria: int, responses: int) -> bool:
     if group["comment"]:
         return group["n"] >= SAME_COMMENT_MIN_RATINGS
-    if group["pattern"] == _uniform_pattern(group["overall"], n_criteria):
+    if group["answer_pattern"] == _uniform_pattern(group["overall"], n_criteria):
         return False
-    share = -(-group["responses"] * MIXED_PATTERN_MIN_SHARE_PERCENT // 100)
+    share = -(-responses * MIXED_PATTERN_MIN_SHARE_PERCENT // 100)
     needed = max(MIXED_PATTERN_MIN_RATINGS, share)
     return group["n"] >= needed
 
@@ -425,9 +406,11 @@ def campaign_monitoring(
         r.codes_ratings = group["n"]
         r.codes_addresses = group["addresses"]
 
-    criteria = list(campaign.criteria.order_by("order", "code").values_list("pk", flat=True))
-    for group in _pattern_groups(ratings, criteria):
-        if pattern_flagged(group, len(criteria)):
+    n_criteria = campaign.criteria.count()
+    groups = list(_pattern_groups(ratings, n_criteria))
+    responses = _responses(ratings.filter(enrollment_id__in={g["enrollment_id"] for g in groups}))
+    for group in groups:
+        if pattern_flagged(group, n_criteria, responses[group["enrollment_id"]]):
             r = row(group["enrollment_id"])
             r.pattern_groups += 1
             r.pattern_ratings += group["n"]
@@ -546,11 +529,12 @@ def enrollment_flagged_ratings(enrollment: Enrollment) -> list[FlaggedRating]:
         .values_list("client_ip", flat=True)
         .distinct()
     )
-    criteria = list(campaign.criteria.order_by("order", "code").values_list("pk", flat=True))
-    groups = list(_pattern_groups(ratings, criteria))
-    flagged_groups = [g for g in groups if pattern_flagged(g, len(criteria))]
+    n_criteria = campaign.criteria.count()
+    groups = list(_pattern_groups(ratings, n_criteria))
+    responses = ratings.count() if groups else 0
+    flagged_groups = [g for g in groups if pattern_flagged(g, n_criteria, responses)]
     labels = {
-        (g["overall"], g["pattern"], g["comment"]): label
+        (g["overall"], g["answer_pattern"], g["comment"]): label
         for g, label in zip(flagged_groups, _group_labels(len(flagged_groups)), strict=True)
     }
 
@@ -566,12 +550,9 @@ def enrollment_flagged_ratings(enrollment: Enrollment) -> list[FlaggedRating]:
     if fast_on:
         condition |= Q(form_seconds__lt=FAST_SECONDS)
     for overall, pattern, comment in labels:
-        condition |= Q(overall=overall, pattern=pattern, comment=comment)
-    annotations = dict(_slot_annotations())
-    if labels:
-        annotations["pattern"] = _pattern_expression(criteria)
+        condition |= Q(overall=overall, answer_pattern=pattern, comment=comment)
     rows = (
-        ratings.annotate(**annotations)
+        ratings.annotate(**_slot_annotations())
         .filter(condition)
         .order_by("submitted_at", "pk")[:DRILL_DOWN_LIMIT]
     )
@@ -584,7 +565,7 @@ def enrollment_flagged_ratings(enrollment: Enrollment) -> list[FlaggedRating]:
             flags.append("address")
         if rating.browser_id in browsers:
             flags.append("browser")
-        label = labels.get((rating.overall, getattr(rating, "pattern", None), rating.comment), "")
+        label = labels.get((rating.overall, rating.answer_pattern, rating.comment), "")
         if label:
             flags.append("pattern")
         if fast_on and rating.form_seconds is not None and rating.form_seconds < FAST_SECONDS:

@@ -24,6 +24,7 @@ from .models import (
     Prerequisite,
     Rating,
     RatingAnswer,
+    answer_pattern,
 )
 
 COMMENT_MAX_LENGTH = 500
@@ -285,6 +286,7 @@ def rating_submit(
                     user_agent=(user_agent or "")[:300],
                     form_seconds=form_seconds,
                     browser_id=(browser_id or "")[:32],
+                    answer_pattern=answer_pattern(criteria, answers),
                 )
                 RatingAnswer.objects.bulk_create(
                     [

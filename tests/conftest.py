@@ -175,7 +175,7 @@ def outsider(db):
 def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
     """Counted ratings with the given overall answers (and superseded history)."""
     from evaluations.codes import generate_code, generate_receipt, hash_code
-    from evaluations.models import HouseholdCode, Rating, RatingAnswer
+    from evaluations.models import HouseholdCode, Rating, RatingAnswer, answer_pattern
 
     answers = ["satisfied"] * satisfied + ["basically_satisfied"] * basic
     answers += ["unsatisfied"] * unsatisfied
@@ -185,8 +185,15 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
             for _ in answers
         ]
     )
+    criteria = list(enrollment.campaign.criteria.order_by("order", "code"))
     ratings = [
-        Rating(household_code=c, enrollment=enrollment, overall=a, receipt=generate_receipt())
+        Rating(
+            household_code=c,
+            enrollment=enrollment,
+            overall=a,
+            receipt=generate_receipt(),
+            answer_pattern=answer_pattern(criteria, {k.pk: a for k in criteria}),
+        )
         for c, a in zip(codes, answers, strict=True)
     ]
     ratings += [
@@ -200,7 +207,6 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
         for i in range(superseded)
     ]
     Rating.objects.bulk_create(ratings)
-    criteria = list(enrollment.campaign.criteria.all())
     RatingAnswer.objects.bulk_create(
         [
             RatingAnswer(rating=r, criterion=c, answer=r.overall)

@@ -21,6 +21,7 @@ from evaluations.models import (
     HouseholdCode,
     Rating,
     RatingAnswer,
+    answer_pattern,
 )
 from evaluations.services import codes_issue, enrollment_create
 from evaluations.tally import campaign_tally, campaign_turnout
@@ -78,6 +79,11 @@ def craft(
                 or f"10.{enrollment.pk % 250}.{(base + i) // 250 % 250}.{(base + i) % 250}",
                 browser_id=browser or f"b{enrollment.pk:05d}x{base + i:016d}",
                 form_seconds=seconds,
+                # as rating_submit stores it
+                answer_pattern=answer_pattern(
+                    criteria,
+                    {c.pk: (answers or {}).get(i, overall) for i, c in enumerate(criteria)},
+                ),
             )
             for i, code in enumerate(codes)
         ]
@@ -135,6 +141,36 @@ def test_the_form_carries_a_signed_start_time_and_the_seconds_are_recorded(
     rating = Rating.objects.get()
     assert 42 <= rating.form_seconds <= 45
     assert rating.browser_id == browser
+
+
+def test_a_rating_stores_its_answers_as_one_pattern_number(
+    client, enrollment, household_code, criteria
+):
+    # Base 3 in questionnaire order: satisfied 0, basically satisfied 1, unsatisfied 2.
+    answers = ["unsatisfied", "satisfied", "basically_satisfied", "satisfied", "satisfied"]
+    data = rating_post_data(criteria) | {
+        f"criterion_{c.pk}": a for c, a in zip(criteria, answers, strict=True)
+    }
+    assert client.post(f"/r/{household_code}", data).status_code == 302
+    assert Rating.objects.get().answer_pattern == 2 * 1 + 0 * 3 + 1 * 9 + 0 * 27 + 0 * 81
+
+
+def test_the_migration_gives_earlier_ratings_their_pattern(campaign, community):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("evaluations.migrations.0011_rating_answer_pattern")
+    enrollment = enrollment_create(campaign, community)
+    mixed = {0: "unsatisfied", 3: "basically_satisfied"}
+    made = craft(enrollment, 2, answers=mixed) + craft(enrollment, 1)
+    expected = {r.pk: r.answer_pattern for r in made}
+    assert set(expected.values()) == {2 * 1 + 1 * 27, 0}
+    Rating.objects.update(answer_pattern=None)  # as before the field existed
+
+    migration.backfill(apps, None)
+
+    assert dict(Rating.objects.values_list("pk", "answer_pattern")) == expected
 
 
 @pytest.mark.parametrize("started", ["", "forged", "eyJ0IjoxfQ:1u:abc", "x" * 5000])
