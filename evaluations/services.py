@@ -7,12 +7,11 @@ import uuid
 from collections.abc import Mapping
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Community
+from communities.models import Community, District, PropertyCompany
 
 from .codes import generate_code, generate_receipt, hash_code, normalize_code
 from .models import (
@@ -134,7 +133,13 @@ def codes_issue(enrollment: Enrollment, count: int, *, issued_by=None) -> list[s
 
 def household_code_lookup(raw_code: str) -> HouseholdCode:
     """The household code, with its enrollment, campaign, community, district and
-    company, and `has_rated` (whether it has a counted rating): one query."""
+    company, and `has_rated` (whether it has a counted rating): one query.
+
+    Every rating form and submit starts here, so the statement is written once per
+    database connection (`_code_lookup_plan`) rather than compiled by the ORM on
+    every request — that compilation (six models, an EXISTS) cost more than the
+    query itself. The rows become full model instances through the fields' own
+    converters, as the ORM's would."""
     code = normalize_code(raw_code)
     if code is None:
         raise CodeUnknown(
@@ -143,22 +148,101 @@ def household_code_lookup(raw_code: str) -> HouseholdCode:
                 "printed on your household notice."
             )
         )
-    try:
-        return (
-            HouseholdCode.objects.select_related(
-                "enrollment__campaign", "enrollment__community__district", "enrollment__company"
-            )
-            .annotate(
-                has_rated=Exists(
-                    Rating.objects.filter(household_code=OuterRef("pk"), is_current=True)
-                )
-            )
-            .get(code_hash=hash_code(code))
-        )
-    except HouseholdCode.DoesNotExist:
+    connection = connections[router.db_for_read(HouseholdCode)]
+    sql, plan = _code_lookup_plan(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hash_code(code)])
+        row = cursor.fetchone()
+    if row is None:
         raise CodeUnknown(
             _("This code is not known. Check it against your household notice and try again.")
-        ) from None
+        )
+    instances = []
+    start = 0
+    for model, attnames, converters in plan:
+        values = list(row[start : start + len(attnames)])
+        start += len(attnames)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        instances.append(model.from_db(connection.alias, attnames, values))
+    household_code, enrollment, campaign, community, district, company = instances
+    _set_related(household_code, "enrollment", enrollment)
+    _set_related(enrollment, "campaign", campaign)
+    _set_related(enrollment, "community", community)
+    _set_related(enrollment, "company", company)
+    _set_related(community, "district", district)
+    household_code.has_rated = bool(row[start])
+    return household_code
+
+
+def _set_related(instance, name: str, value) -> None:
+    instance._meta.get_field(name).set_cached_value(instance, value)
+
+
+_CODE_LOOKUP_PLANS: dict[str, tuple] = {}
+
+
+def _code_lookup_plan(connection) -> tuple[str, list]:
+    """The lookup's SQL for this database, and for each model (in the SELECT's order)
+    its field names and the converters of the fields that need one."""
+    key = f"{connection.alias}:{connection.vendor}"
+    found = _CODE_LOOKUP_PLANS.get(key)
+    if found is not None:
+        return found
+    qn = connection.ops.quote_name
+    tables = [
+        (HouseholdCode, "hc"),
+        (Enrollment, "en"),
+        (Campaign, "ca"),
+        (Community, "co"),
+        (District, "di"),
+        (PropertyCompany, "pc"),
+    ]
+    columns, plan = [], []
+    for model, alias in tables:
+        fields = model._meta.concrete_fields
+        converters = []
+        for i, field in enumerate(fields):
+            columns.append(f"{alias}.{qn(field.column)}")
+            col = field.get_col(alias)
+            functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            if functions:
+                converters.append((i, _converter(functions, col, connection)))
+        plan.append((model, tuple(f.attname for f in fields), converters))
+
+    def table(model):
+        return qn(model._meta.db_table)
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    def pk(model):
+        return qn(model._meta.pk.column)
+
+    # Identifiers only, from the models' metadata and quoted; the code's hash is a parameter.
+    sql = (
+        f"SELECT {', '.join(columns)}, EXISTS(SELECT 1 FROM {table(Rating)} r"  # noqa: S608
+        f" WHERE r.{column(Rating, 'household_code')} = hc.{pk(HouseholdCode)}"
+        f" AND r.{column(Rating, 'is_current')})"
+        f" FROM {table(HouseholdCode)} hc"
+        f" INNER JOIN {table(Enrollment)} en ON en.{pk(Enrollment)} = hc.{column(HouseholdCode, 'enrollment')}"
+        f" INNER JOIN {table(Campaign)} ca ON ca.{pk(Campaign)} = en.{column(Enrollment, 'campaign')}"
+        f" INNER JOIN {table(Community)} co ON co.{pk(Community)} = en.{column(Enrollment, 'community')}"
+        f" INNER JOIN {table(District)} di ON di.{pk(District)} = co.{column(Community, 'district')}"
+        f" INNER JOIN {table(PropertyCompany)} pc ON pc.{pk(PropertyCompany)} = en.{column(Enrollment, 'company')}"
+        f" WHERE hc.{column(HouseholdCode, 'code_hash')} = %s"
+    )
+    _CODE_LOOKUP_PLANS[key] = (sql, plan)
+    return sql, plan
+
+
+def _converter(functions, expression, connection):
+    def convert(value):
+        for function in functions:
+            value = function(value, expression, connection)
+        return value
+
+    return convert
 
 
 CRITERIA_CACHE_SECONDS = 600
@@ -174,6 +258,13 @@ def campaign_criteria(campaign: Campaign) -> list[Criterion]:
     campaign's criteria sets a new version (forget_campaign_criteria, connected in
     evaluations.apps), so a changed questionnaire is never served from the cache.
     """
+    return campaign_criteria_versioned(campaign)[1]
+
+
+def campaign_criteria_versioned(campaign: Campaign) -> tuple[str, list[Criterion]]:
+    """campaign_criteria, with the version of the criteria they were read under: what
+    is derived from them (the rating form's rendered questions, in evaluations.views)
+    is kept under it."""
     key = f"campaign-criteria:{campaign.pk}"
     found = cache.get_many([CRITERIA_VERSION_KEY, key])
     version = found.get(CRITERIA_VERSION_KEY)
@@ -182,10 +273,10 @@ def campaign_criteria(campaign: Campaign) -> list[Criterion]:
         version = cache.get(CRITERIA_VERSION_KEY)
     stored = found.get(key)
     if stored is not None and stored[0] == version:
-        return stored[1]
+        return version, stored[1]
     criteria = list(campaign.criteria.order_by("order", "code"))
     cache.set(key, (version, criteria), CRITERIA_CACHE_SECONDS)
-    return criteria
+    return version, criteria
 
 
 def forget_campaign_criteria(**kwargs) -> None:

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -21,7 +23,7 @@ from .services import (
     CodeUnknown,
     InvalidRating,
     WindowClosed,
-    campaign_criteria,
+    campaign_criteria_versioned,
     check_window,
     household_code_lookup,
     household_has_rated,
@@ -124,15 +126,19 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
         )
 
-    criteria = campaign_criteria(campaign)
-    form = RatingForm(request.POST if request.method == "POST" else None, criteria=criteria)
+    version, criteria = campaign_criteria_versioned(campaign)
+    browser_id = monitoring.browser_id_of(request)
+    form = None
     # Anti-fraud signals (evaluations.monitoring): when the form was first shown, and
     # which browser. Missing or forged values are recorded as unknown, never refused.
-    started = request.POST.get(monitoring.FORM_STARTED_FIELD, "")[:200]
-    if monitoring.form_started_at(started, code) is None:
-        started = monitoring.form_started_token(code)
-    browser_id = monitoring.browser_id_of(request)
-    if request.method == "POST" and form.is_valid():
+    started = ""
+    if request.method == "POST":
+        form = RatingForm(request.POST, criteria=criteria)
+        started = request.POST.get(monitoring.FORM_STARTED_FIELD, "")[:200]
+        seconds = monitoring.form_seconds(started, code)
+        if seconds is None:
+            started = ""
+    if form is not None and form.is_valid():
         try:
             rating = rating_submit(
                 household_code,
@@ -142,9 +148,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
                 client_ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
-                form_seconds=monitoring.form_seconds(
-                    request.POST.get(monitoring.FORM_STARTED_FIELD, ""), code
-                ),
+                form_seconds=seconds,
                 browser_id=browser_id,
             )
         except WindowClosed as error:
@@ -157,15 +161,41 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             return redirect(reverse("evaluations:receipt", args=[rating.receipt]))
     context.update(
         form=form,
+        # The questions as a new resident sees them, rendered once per campaign,
+        # criteria version and language; a form sent back with errors is rendered
+        # whole, with the answers given.
+        questionnaire=_questionnaire(campaign, version, criteria) if form is None else None,
         already_rated=household_has_rated(household_code),
         closes_at=timezone.localtime(campaign.closes_at),
-        form_started=started,
+        form_started=started or monitoring.form_started_token(code),
         form_started_field=monitoring.FORM_STARTED_FIELD,
     )
-    response = render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
+    status = 400 if form is not None and form.errors else 200
+    response = render(request, "evaluations/rate.html", context, status=status)
     if not browser_id:
         monitoring.set_browser_cookie(response, monitoring.new_browser_id())
     return response
+
+
+# The rendered questions of unbound rating forms, in this process: (campaign id,
+# criteria version, language) -> HTML. The version (services.campaign_criteria_versioned)
+# changes with any change of a criterion or of a campaign's criteria, on every server,
+# so a stale entry is never used; nothing in them depends on the household or request.
+_QUESTIONNAIRES: dict[tuple[int, str, str], str] = {}
+QUESTIONNAIRES_KEPT = 64
+
+
+def _questionnaire(campaign, version: str, criteria) -> str:
+    key = (campaign.pk, version, get_language())
+    html = _QUESTIONNAIRES.get(key)
+    if html is None:
+        html = render_to_string(
+            "evaluations/_questionnaire.html", {"form": RatingForm(criteria=criteria)}
+        )
+        if len(_QUESTIONNAIRES) >= QUESTIONNAIRES_KEPT:
+            _QUESTIONNAIRES.clear()
+        _QUESTIONNAIRES[key] = html
+    return html
 
 
 @never_cache
