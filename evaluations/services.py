@@ -4,7 +4,8 @@ DomainError subclass (with a message for the person) when it cannot act."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import IntegrityError, connections, router, transaction
@@ -341,32 +342,36 @@ def rating_submit(
         criteria = campaign_criteria(code.enrollment.campaign)
     _validate_rating(overall, answers, comment, criteria)
 
+    connection = connections[router.db_for_write(Rating)]
+    statements = _rating_statements(connection)
     for attempt in range(3):
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 # Lock the household's code row (only it): concurrent submits of the same
                 # code queue here. The campaign is read again in the same query, after
                 # the lock, so a campaign closed meanwhile refuses the rating.
-                locked = (
-                    HouseholdCode.objects.select_for_update(of=("self",))
-                    .select_related("enrollment__campaign")
-                    .only(
-                        "pk",
-                        "enrollment_id",
-                        "enrollment__campaign__status",
-                        "enrollment__campaign__opens_at",
-                        "enrollment__campaign__closes_at",
-                    )
-                    .get(pk=code.pk)
+                cursor.execute(statements.lock, [code.pk])
+                row = cursor.fetchone()
+                if row is None:
+                    raise HouseholdCode.DoesNotExist("the household code is gone")
+                enrollment_id, *window = row
+                campaign = Campaign.from_db(
+                    connection.alias,
+                    ("status", "opens_at", "closes_at"),
+                    [
+                        convert(value)
+                        for convert, value in zip(statements.window, window, strict=True)
+                    ],
                 )
                 now_ = now or timezone.now()
-                check_window(locked.enrollment.campaign, now_)
-                Rating.objects.filter(household_code=locked, is_current=True).update(
-                    is_current=False, superseded_at=now_
+                check_window(campaign, now_)
+                cursor.execute(
+                    statements.supersede,
+                    [statements.prep_superseded_at(now_, connection), code.pk],
                 )
-                rating = Rating.objects.create(
-                    household_code=locked,
-                    enrollment_id=locked.enrollment_id,
+                rating = Rating(
+                    household_code_id=code.pk,
+                    enrollment_id=enrollment_id,
                     overall=overall,
                     comment=comment.strip(),
                     receipt=generate_receipt(),
@@ -377,12 +382,17 @@ def rating_submit(
                     form_seconds=form_seconds,
                     browser_id=(browser_id or "")[:32],
                 )
-                RatingAnswer.objects.bulk_create(
+                _insert_rows(connection, cursor, [rating], returning_pk=True)
+                _insert_rows(
+                    connection,
+                    cursor,
                     [
-                        RatingAnswer(rating=rating, criterion=c, answer=answers[c.pk])
+                        RatingAnswer(rating_id=rating.pk, criterion_id=c.pk, answer=answers[c.pk])
                         for c in criteria
-                    ]
+                    ],
                 )
+                rating._state.adding = False
+                rating._state.db = connection.alias
                 return rating
         except IntegrityError:
             # Only reachable where the lock is not honoured: the unique index refused
@@ -390,6 +400,94 @@ def rating_submit(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+# The submit's statements, written once per database connection: compiling them with
+# the ORM on every rating cost several times what PostgreSQL takes to run them. No
+# signal receiver listens to ratings or their answers (they would not be sent).
+
+
+class _RatingStatements(NamedTuple):
+    lock: str
+    window: tuple  # converters of the campaign's status, opens_at, closes_at
+    supersede: str
+    prep_superseded_at: Callable
+
+
+_RATING_STATEMENTS: dict[str, _RatingStatements] = {}
+
+
+def _rating_statements(connection) -> _RatingStatements:
+    key = f"{connection.alias}:{connection.vendor}"
+    found = _RATING_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    qn = connection.ops.quote_name
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    code_pk = qn(HouseholdCode._meta.pk.column)
+    window_fields = [Campaign._meta.get_field(n) for n in ("status", "opens_at", "closes_at")]
+    lock = (
+        f"SELECT hc.{column(HouseholdCode, 'enrollment')}, "  # noqa: S608 — identifiers only
+        + ", ".join(f"ca.{qn(f.column)}" for f in window_fields)
+        + f" FROM {qn(HouseholdCode._meta.db_table)} hc"
+        f" INNER JOIN {qn(Enrollment._meta.db_table)} en"
+        f" ON en.{qn(Enrollment._meta.pk.column)} = hc.{column(HouseholdCode, 'enrollment')}"
+        f" INNER JOIN {qn(Campaign._meta.db_table)} ca"
+        f" ON ca.{qn(Campaign._meta.pk.column)} = en.{column(Enrollment, 'campaign')}"
+        f" WHERE hc.{code_pk} = %s"
+    )
+    if connection.features.has_select_for_update_of:
+        lock += " FOR UPDATE OF hc"
+    elif connection.features.has_select_for_update:
+        lock += " FOR UPDATE"
+    window = []
+    for field in window_fields:
+        col = field.get_col("ca")
+        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        window.append(_converter(functions, col, connection))
+    is_current = column(Rating, "is_current")
+    superseded_at = Rating._meta.get_field("superseded_at")
+    false = "false" if connection.vendor == "postgresql" else "0"
+    supersede = (
+        f"UPDATE {qn(Rating._meta.db_table)} SET {is_current} = {false}, "  # noqa: S608
+        f"{qn(superseded_at.column)} = %s"
+        f" WHERE {column(Rating, 'household_code')} = %s AND {is_current}"
+    )
+    found = _RatingStatements(lock, tuple(window), supersede, superseded_at.get_db_prep_save)
+    _RATING_STATEMENTS[key] = found
+    return found
+
+
+def _insert_rows(connection, cursor, objs: list, returning_pk: bool = False) -> None:
+    """INSERT model instances (as built by their constructor, defaults applied) in one
+    statement, written once per model, number of rows and connection."""
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    key = (connection.alias, connection.vendor, model, len(objs), returning_pk)
+    sql = _INSERTS.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {qn(model._meta.db_table)} "  # noqa: S608 — identifiers only
+            f"({', '.join(qn(f.column) for f in fields)}) VALUES " + ", ".join([row] * len(objs))
+        )
+        if returning_pk and connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {qn(model._meta.pk.column)}"
+        _INSERTS[key] = sql
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    cursor.execute(sql, params)
+    if returning_pk:
+        if connection.features.can_return_columns_from_insert:
+            objs[0].pk = cursor.fetchone()[0]
+        else:
+            objs[0].pk = cursor.lastrowid
+
+
+_INSERTS: dict[tuple, str] = {}
 
 
 def _validate_rating(
