@@ -160,15 +160,6 @@ def _name_predicates(queryset: QuerySet, query: str) -> tuple[QuerySet, list[Q]]
     return queryset, predicates
 
 
-def _name_matches(queryset: QuerySet, query: str) -> QuerySet:
-    """Rows whose name matches, by any of the predicates (OR)."""
-    queryset, predicates = _name_predicates(queryset, query)
-    match = Q()
-    for predicate in predicates:
-        match |= predicate
-    return queryset.filter(match)
-
-
 def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
     """Communities (and companies) by name: partial Chinese ("汉口"), full pinyin
     ("hankou") or initials ("hkct"); each community with the current lists it is on.
@@ -186,17 +177,21 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
         return SearchResult(query, [], [], limit=limit)
     if is_latin(query) and len(query) < MIN_LATIN_QUERY:
         return SearchResult(query, [], [], too_short=True, limit=limit)
-    matching_companies = _name_matches(PropertyCompany.objects.all(), query)
+    # Companies too, one part per predicate: an OR of them is planned as a scan of
+    # every company (measured at 4 ms of PostgreSQL's time for 1,200 companies).
+    companies_qs, company_predicates = _name_predicates(PropertyCompany.objects.order_by(), query)
+    company_parts = [companies_qs.filter(p) for p in company_predicates]
     columns = ("pk", "district__code", "name")
     # One part per predicate, so that the planner takes each one's index whatever it
     # estimates of the others (an OR of them may be planned as a scan of every row).
     communities_qs, predicates = _name_predicates(Community.objects.order_by(), query)
     parts = [communities_qs.filter(p).values_list(*columns) for p in predicates]
-    parts.append(
+    parts += [
         Community.objects.order_by()
-        .filter(company__in=matching_companies.order_by().values("pk"))
+        .filter(company__in=companies.values("pk"))
         .values_list(*columns)
-    )
+        for companies in company_parts
+    ]
     # The first limit + 1 in the city's order (district, name), by their ids: the rows
     # are then read by primary key, never by a scan of every community.
     first = parts[0].union(*parts[1:]).order_by("district__code", "name")[: limit + 1]
@@ -258,9 +253,10 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
             )
         )
     company_url = _url_maker("company")
+    named = [companies.values_list("pk", "name") for companies in company_parts]
     companies = [
         SearchCompany(pk, company_url(pk), name)
-        for pk, name in matching_companies.order_by("name").values_list("pk", "name")[:10]
+        for pk, name in named[0].union(*named[1:]).order_by("name")[:10]
     ]
     # Communities on a list first, then the rest, each group in the city's order.
     hits.sort(key=lambda hit: not any(e.status == "listed" for e in hit.entries))
