@@ -623,7 +623,19 @@ def analysis(r: dict) -> str:  # noqa: C901 — one section, read top to bottom
         + " of the ceiling: that is the cost of the first request after a change."
         + (
             " Where a page misses the target, what is left is moving its bytes and the "
-            "middleware chain around a hit, on a machine that other work shares (*others*)."
+            "middleware chain around a hit"
+            + (
+                ", on a machine that other work shares (*others*)."
+                if max(res[n]["other_cpu_cores"] or 0 for n in not_ok) >= 0.1
+                else ": the machine was quiet (*others* near 0), and a hit runs the same code "
+                "for every page (one Redis round trip, the stored bytes, no gzip per hit): "
+                "why "
+                + ", ".join(not_ok)
+                + " answered fewer hits a second than "
+                + ", ".join(ok or ["the others"])
+                + " in this run was not pinned down (the shares of the cached pages moved by "
+                "±10 points or more between runs before)."
+            )
             if not_ok
             else ""
         )
@@ -723,7 +735,8 @@ def analysis(r: dict) -> str:  # noqa: C901 — one section, read top to bottom
         "the partial unique index `rating_one_current_per_code` are as before. "
         + (
             f"What is left is about {ip['rating_get']['ms'] + ip['rating_post']['ms']:.0f} ms "
-            f"of Python per rating in-process against the {2 * cost / 0.15:.1f} ms that 15% "
+            f"per rating in-process ({ip['rating_get']['query_ms'] + ip['rating_post']['query_ms']:.0f} "
+            f"ms of it waiting for PostgreSQL) against the {2 * cost / 0.15:.1f} ms that 15% "
             "allows for its two requests — the middleware chain twice, the code's look-up, "
             "the signed tokens, the write's five statements and their commit, and the HTTP "
             "round trips of the load generator; the first evening's rush needs more app "
