@@ -63,7 +63,7 @@ CACHED_VIEWS = {
     "district": ("street",),
     "community": (),
     "company": (),
-    "search": ("q",),
+    "search": ("q", "more"),
 }
 _GZIP = re.compile(r"\bgzip\b")
 

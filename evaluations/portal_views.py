@@ -193,8 +193,15 @@ def district_page(request, slug, code):
 
 @require_safe
 def search(request):
-    result = portal.search(request.GET.get("q", ""))
-    return render(request, "public/search.html", {"result": result, "q": request.GET.get("q", "")})
+    more = request.GET.get("more") == "1"
+    result = portal.search(
+        request.GET.get("q", ""), limit=portal.SEARCH_LIMIT if more else portal.SEARCH_FIRST
+    )
+    return render(
+        request,
+        "public/search.html",
+        {"result": result, "q": request.GET.get("q", ""), "more": more},
+    )
 
 
 def community_etag(request, pk):

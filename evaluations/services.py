@@ -4,15 +4,15 @@ DomainError subclass (with a message for the person) when it cannot act."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Community
+from communities.models import Community, District, PropertyCompany
 
 from .codes import generate_code, generate_receipt, hash_code, normalize_code
 from .models import (
@@ -135,7 +135,13 @@ def codes_issue(enrollment: Enrollment, count: int, *, issued_by=None) -> list[s
 
 def household_code_lookup(raw_code: str) -> HouseholdCode:
     """The household code, with its enrollment, campaign, community, district and
-    company, and `has_rated` (whether it has a counted rating): one query."""
+    company, and `has_rated` (whether it has a counted rating): one query.
+
+    Every rating form and submit starts here, so the statement is written once per
+    database connection (`_code_lookup_plan`) rather than compiled by the ORM on
+    every request — that compilation (six models, an EXISTS) cost more than the
+    query itself. The rows become full model instances through the fields' own
+    converters, as the ORM's would."""
     code = normalize_code(raw_code)
     if code is None:
         raise CodeUnknown(
@@ -144,22 +150,101 @@ def household_code_lookup(raw_code: str) -> HouseholdCode:
                 "printed on your household notice."
             )
         )
-    try:
-        return (
-            HouseholdCode.objects.select_related(
-                "enrollment__campaign", "enrollment__community__district", "enrollment__company"
-            )
-            .annotate(
-                has_rated=Exists(
-                    Rating.objects.filter(household_code=OuterRef("pk"), is_current=True)
-                )
-            )
-            .get(code_hash=hash_code(code))
-        )
-    except HouseholdCode.DoesNotExist:
+    connection = connections[router.db_for_read(HouseholdCode)]
+    sql, plan = _code_lookup_plan(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hash_code(code)])
+        row = cursor.fetchone()
+    if row is None:
         raise CodeUnknown(
             _("This code is not known. Check it against your household notice and try again.")
-        ) from None
+        )
+    instances = []
+    start = 0
+    for model, attnames, converters in plan:
+        values = list(row[start : start + len(attnames)])
+        start += len(attnames)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        instances.append(model.from_db(connection.alias, attnames, values))
+    household_code, enrollment, campaign, community, district, company = instances
+    _set_related(household_code, "enrollment", enrollment)
+    _set_related(enrollment, "campaign", campaign)
+    _set_related(enrollment, "community", community)
+    _set_related(enrollment, "company", company)
+    _set_related(community, "district", district)
+    household_code.has_rated = bool(row[start])
+    return household_code
+
+
+def _set_related(instance, name: str, value) -> None:
+    instance._meta.get_field(name).set_cached_value(instance, value)
+
+
+_CODE_LOOKUP_PLANS: dict[str, tuple] = {}
+
+
+def _code_lookup_plan(connection) -> tuple[str, list]:
+    """The lookup's SQL for this database, and for each model (in the SELECT's order)
+    its field names and the converters of the fields that need one."""
+    key = f"{connection.alias}:{connection.vendor}"
+    found = _CODE_LOOKUP_PLANS.get(key)
+    if found is not None:
+        return found
+    qn = connection.ops.quote_name
+    tables = [
+        (HouseholdCode, "hc"),
+        (Enrollment, "en"),
+        (Campaign, "ca"),
+        (Community, "co"),
+        (District, "di"),
+        (PropertyCompany, "pc"),
+    ]
+    columns, plan = [], []
+    for model, alias in tables:
+        fields = model._meta.concrete_fields
+        converters = []
+        for i, field in enumerate(fields):
+            columns.append(f"{alias}.{qn(field.column)}")
+            col = field.get_col(alias)
+            functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            if functions:
+                converters.append((i, _converter(functions, col, connection)))
+        plan.append((model, tuple(f.attname for f in fields), converters))
+
+    def table(model):
+        return qn(model._meta.db_table)
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    def pk(model):
+        return qn(model._meta.pk.column)
+
+    # Identifiers only, from the models' metadata and quoted; the code's hash is a parameter.
+    sql = (
+        f"SELECT {', '.join(columns)}, EXISTS(SELECT 1 FROM {table(Rating)} r"  # noqa: S608
+        f" WHERE r.{column(Rating, 'household_code')} = hc.{pk(HouseholdCode)}"
+        f" AND r.{column(Rating, 'is_current')})"
+        f" FROM {table(HouseholdCode)} hc"
+        f" INNER JOIN {table(Enrollment)} en ON en.{pk(Enrollment)} = hc.{column(HouseholdCode, 'enrollment')}"
+        f" INNER JOIN {table(Campaign)} ca ON ca.{pk(Campaign)} = en.{column(Enrollment, 'campaign')}"
+        f" INNER JOIN {table(Community)} co ON co.{pk(Community)} = en.{column(Enrollment, 'community')}"
+        f" INNER JOIN {table(District)} di ON di.{pk(District)} = co.{column(Community, 'district')}"
+        f" INNER JOIN {table(PropertyCompany)} pc ON pc.{pk(PropertyCompany)} = en.{column(Enrollment, 'company')}"
+        f" WHERE hc.{column(HouseholdCode, 'code_hash')} = %s"
+    )
+    _CODE_LOOKUP_PLANS[key] = (sql, plan)
+    return sql, plan
+
+
+def _converter(functions, expression, connection):
+    def convert(value):
+        for function in functions:
+            value = function(value, expression, connection)
+        return value
+
+    return convert
 
 
 CRITERIA_CACHE_SECONDS = 600
@@ -175,6 +260,13 @@ def campaign_criteria(campaign: Campaign) -> list[Criterion]:
     campaign's criteria sets a new version (forget_campaign_criteria, connected in
     evaluations.apps), so a changed questionnaire is never served from the cache.
     """
+    return campaign_criteria_versioned(campaign)[1]
+
+
+def campaign_criteria_versioned(campaign: Campaign) -> tuple[str, list[Criterion]]:
+    """campaign_criteria, with the version of the criteria they were read under: what
+    is derived from them (the rating form's rendered questions, in evaluations.views)
+    is kept under it."""
     key = f"campaign-criteria:{campaign.pk}"
     found = cache.get_many([CRITERIA_VERSION_KEY, key])
     version = found.get(CRITERIA_VERSION_KEY)
@@ -183,10 +275,10 @@ def campaign_criteria(campaign: Campaign) -> list[Criterion]:
         version = cache.get(CRITERIA_VERSION_KEY)
     stored = found.get(key)
     if stored is not None and stored[0] == version:
-        return stored[1]
+        return version, stored[1]
     criteria = list(campaign.criteria.order_by("order", "code"))
     cache.set(key, (version, criteria), CRITERIA_CACHE_SECONDS)
-    return criteria
+    return version, criteria
 
 
 def forget_campaign_criteria(**kwargs) -> None:
@@ -251,32 +343,36 @@ def rating_submit(
         criteria = campaign_criteria(code.enrollment.campaign)
     _validate_rating(overall, answers, comment, criteria)
 
+    connection = connections[router.db_for_write(Rating)]
+    statements = _rating_statements(connection)
     for attempt in range(3):
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 # Lock the household's code row (only it): concurrent submits of the same
                 # code queue here. The campaign is read again in the same query, after
                 # the lock, so a campaign closed meanwhile refuses the rating.
-                locked = (
-                    HouseholdCode.objects.select_for_update(of=("self",))
-                    .select_related("enrollment__campaign")
-                    .only(
-                        "pk",
-                        "enrollment_id",
-                        "enrollment__campaign__status",
-                        "enrollment__campaign__opens_at",
-                        "enrollment__campaign__closes_at",
-                    )
-                    .get(pk=code.pk)
+                cursor.execute(statements.lock, [code.pk])
+                row = cursor.fetchone()
+                if row is None:
+                    raise HouseholdCode.DoesNotExist("the household code is gone")
+                enrollment_id, *window = row
+                campaign = Campaign.from_db(
+                    connection.alias,
+                    ("status", "opens_at", "closes_at"),
+                    [
+                        convert(value)
+                        for convert, value in zip(statements.window, window, strict=True)
+                    ],
                 )
                 now_ = now or timezone.now()
-                check_window(locked.enrollment.campaign, now_)
-                Rating.objects.filter(household_code=locked, is_current=True).update(
-                    is_current=False, superseded_at=now_
+                check_window(campaign, now_)
+                cursor.execute(
+                    statements.supersede,
+                    [statements.prep_superseded_at(now_, connection), code.pk],
                 )
-                rating = Rating.objects.create(
-                    household_code=locked,
-                    enrollment_id=locked.enrollment_id,
+                rating = Rating(
+                    household_code_id=code.pk,
+                    enrollment_id=enrollment_id,
                     overall=overall,
                     comment=comment.strip(),
                     receipt=generate_receipt(),
@@ -288,12 +384,17 @@ def rating_submit(
                     browser_id=(browser_id or "")[:32],
                     answer_pattern=answer_pattern(criteria, answers),
                 )
-                RatingAnswer.objects.bulk_create(
+                _insert_rows(connection, cursor, [rating], returning_pk=True)
+                _insert_rows(
+                    connection,
+                    cursor,
                     [
-                        RatingAnswer(rating=rating, criterion=c, answer=answers[c.pk])
+                        RatingAnswer(rating_id=rating.pk, criterion_id=c.pk, answer=answers[c.pk])
                         for c in criteria
-                    ]
+                    ],
                 )
+                rating._state.adding = False
+                rating._state.db = connection.alias
                 return rating
         except IntegrityError:
             # Only reachable where the lock is not honoured: the unique index refused
@@ -301,6 +402,94 @@ def rating_submit(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+# The submit's statements, written once per database connection: compiling them with
+# the ORM on every rating cost several times what PostgreSQL takes to run them. No
+# signal receiver listens to ratings or their answers (they would not be sent).
+
+
+class _RatingStatements(NamedTuple):
+    lock: str
+    window: tuple  # converters of the campaign's status, opens_at, closes_at
+    supersede: str
+    prep_superseded_at: Callable
+
+
+_RATING_STATEMENTS: dict[str, _RatingStatements] = {}
+
+
+def _rating_statements(connection) -> _RatingStatements:
+    key = f"{connection.alias}:{connection.vendor}"
+    found = _RATING_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    qn = connection.ops.quote_name
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    code_pk = qn(HouseholdCode._meta.pk.column)
+    window_fields = [Campaign._meta.get_field(n) for n in ("status", "opens_at", "closes_at")]
+    lock = (
+        f"SELECT hc.{column(HouseholdCode, 'enrollment')}, "  # noqa: S608 — identifiers only
+        + ", ".join(f"ca.{qn(f.column)}" for f in window_fields)
+        + f" FROM {qn(HouseholdCode._meta.db_table)} hc"
+        f" INNER JOIN {qn(Enrollment._meta.db_table)} en"
+        f" ON en.{qn(Enrollment._meta.pk.column)} = hc.{column(HouseholdCode, 'enrollment')}"
+        f" INNER JOIN {qn(Campaign._meta.db_table)} ca"
+        f" ON ca.{qn(Campaign._meta.pk.column)} = en.{column(Enrollment, 'campaign')}"
+        f" WHERE hc.{code_pk} = %s"
+    )
+    if connection.features.has_select_for_update_of:
+        lock += " FOR UPDATE OF hc"
+    elif connection.features.has_select_for_update:
+        lock += " FOR UPDATE"
+    window = []
+    for field in window_fields:
+        col = field.get_col("ca")
+        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        window.append(_converter(functions, col, connection))
+    is_current = column(Rating, "is_current")
+    superseded_at = Rating._meta.get_field("superseded_at")
+    false = "false" if connection.vendor == "postgresql" else "0"
+    supersede = (
+        f"UPDATE {qn(Rating._meta.db_table)} SET {is_current} = {false}, "  # noqa: S608
+        f"{qn(superseded_at.column)} = %s"
+        f" WHERE {column(Rating, 'household_code')} = %s AND {is_current}"
+    )
+    found = _RatingStatements(lock, tuple(window), supersede, superseded_at.get_db_prep_save)
+    _RATING_STATEMENTS[key] = found
+    return found
+
+
+def _insert_rows(connection, cursor, objs: list, returning_pk: bool = False) -> None:
+    """INSERT model instances (as built by their constructor, defaults applied) in one
+    statement, written once per model, number of rows and connection."""
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    key = (connection.alias, connection.vendor, model, len(objs), returning_pk)
+    sql = _INSERTS.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {qn(model._meta.db_table)} "  # noqa: S608 — identifiers only
+            f"({', '.join(qn(f.column) for f in fields)}) VALUES " + ", ".join([row] * len(objs))
+        )
+        if returning_pk and connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {qn(model._meta.pk.column)}"
+        _INSERTS[key] = sql
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    cursor.execute(sql, params)
+    if returning_pk:
+        if connection.features.can_return_columns_from_insert:
+            objs[0].pk = cursor.fetchone()[0]
+        else:
+            objs[0].pk = cursor.lastrowid
+
+
+_INSERTS: dict[tuple, str] = {}
 
 
 def _validate_rating(

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -51,7 +52,13 @@ def _session_started(sender, request, user, **kwargs):
 
 def _staff_area(path: str) -> bool:
     """Paths of the console and the Django admin: where staff sign-in matters."""
-    return path.startswith((reverse("console:dashboard"), reverse("admin:index")))
+    return path.startswith(_staff_prefixes(get_urlconf(), get_script_prefix()))
+
+
+@functools.lru_cache(maxsize=8)
+def _staff_prefixes(urlconf, script_prefix: str) -> tuple[str, str]:
+    # Every request asks (two middlewares): reversed once per URL configuration.
+    return (reverse("console:dashboard"), reverse("admin:index"))
 
 
 class StaffSessionTimeoutMiddleware:

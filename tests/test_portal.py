@@ -296,3 +296,24 @@ def test_public_pages_make_as_many_queries_for_50_rows_as_for_1(
         assert "X-Page-Cache" not in response  # rendered, not from the cache
         counts.append(len(queries))
     assert counts == [PUBLIC_QUERIES[page_name]] * 2, counts
+
+
+def test_search_shows_the_first_20_and_up_to_50_on_asking(client, qiaokou, company):
+    for i in range(55):
+        Community.objects.create(
+            district=qiaokou, name=f"春天花园{i:02d}期", households=100, company=company
+        )
+    first = text(client.get(reverse("search"), {"q": "春天花园"}))
+    assert "只显示前20个小区。" in first and "显示更多" in first
+    assert "春天花园19期" in first and "春天花园20期" not in first
+    response = client.get(reverse("search"), {"q": "春天花园", "more": "1"})
+    more = text(response)
+    assert "春天花园49期" in more and "春天花园50期" not in more
+    assert "只显示前50个小区，请输入更完整的名称。" in more and "显示更多" not in more
+    # Each is kept in the page cache as its own page.
+    assert "X-Page-Cache" not in response
+    again = client.get(reverse("search"), {"q": "春天花园", "more": "1"})
+    assert again["X-Page-Cache"] == "hit" and "春天花园49期" in text(again)
+    assert "春天花园20期" not in text(client.get(reverse("search"), {"q": "春天花园"}))
+    few = text(client.get(reverse("search"), {"q": "春天花园07"}))
+    assert "春天花园07期" in few and "只显示前" not in few

@@ -1,0 +1,34 @@
+"""`{% entry_rate entry %}`: a published entry's rate, its number of responses and its
+95% range, as every public page shows them (home, district, company, community,
+search).
+
+A tag rather than an included template: the district page and the search show it
+for every row, and an include with two blocktranslate blocks per row was a large part
+of their rendering.
+"""
+
+from django import template
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+
+register = template.Library()
+
+
+@register.simple_tag
+def entry_rate(entry):
+    """`entry`: anything with rate_percent, responses and confidence (a
+    PublicationEntry, or the search's SearchEntry)."""
+    responses = entry.responses
+    text = ngettext("%(n)s response", "%(n)s responses", responses) % {"n": localize(responses)}
+    interval = entry.confidence
+    if interval:
+        text += " · " + gettext("95%% range %(low)s–%(high)s%%") % {
+            "low": localize(interval[0]),
+            "high": localize(interval[1]),
+        }
+    return format_html(
+        '<span class="rate">{}%</span>\n<span class="muted small">{}</span>',
+        localize(entry.rate_percent),
+        text,
+    )
