@@ -756,7 +756,7 @@ def analysis(r: dict) -> str:  # noqa: C901 — one section, read top to bottom
         f"minimal GROUP BY ({tally['factor_vs_minimal']}×):** {tally['django_median_ms']} ms "
         f"over {tally['responses']:,} counted ratings, against {tally['raw_median_ms']} ms "
         "for the minimal hand-written GROUP BY. `campaign_tally` now sends that minimal "
-        "aggregate — the counted ratings grouped by `enrollment_id`, `is_current` in the "
+        "aggregate — the counted ratings grouped by `enrollment_id`, the counted condition (current and not held for review, `counted_q`) in the "
         "WHERE clause, no ORDER BY and no join but the campaign's enrollments"
         + _raw_plan_words(tally.get("plan", ""))
         + " — and then reads the enrollments' households (10,000 small rows), which gives "
