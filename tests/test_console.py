@@ -301,6 +301,8 @@ def _world(n, qiaokou, company, city_officer, qiaokou_reviewer):
 def count_queries(client, url):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
+        if response.streaming:  # a download's rows are read while it is sent
+            b"".join(response.streaming_content)
     assert response.status_code == 200, url
     return len(queries)
 
@@ -322,6 +324,11 @@ CONSOLE_QUERIES = {
     "moderation": 11,
     "import": 8,
     "notice": 6,
+    "showcase": 12,
+    "publish": 8,
+    "audit_csv": 9,
+    "results_csv": 9,
+    "results_xlsx": 9,
 }
 
 
@@ -350,13 +357,20 @@ def test_console_pages_make_as_many_queries_for_50_rows_as_for_1(
                     notice_ends_at=timezone.now() - timedelta(minutes=1)
                 )
                 publication_publish_final(campaign, actor=city_officer)
+        if page_name == "publish":  # the preview of the preliminary list: n approved
+            for enrollment in campaign.enrollments.all():
+                enrollment_approve(enrollment, actor=city_officer)
+        if page_name == "showcase":  # one community's showcase with n items
+            showcase = Showcase.objects.create(enrollment=campaign.enrollments.first())
+            for i in range(n):
+                ShowcaseItem.objects.create(showcase=showcase, kind="story", body=f"暖心故事{i}")
         if page_name == "enroll":  # every community of the district is a candidate
             make_campaign(slug=f"e{n}")
         if page_name in ("showcases", "moderation"):
             for enrollment in campaign.enrollments.all():
                 showcase = Showcase.objects.create(enrollment=enrollment)
                 ShowcaseItem.objects.create(showcase=showcase, kind="story", body="暖心故事")
-        login(client, company_staffer if page_name == "showcases" else city_officer)
+        login(client, company_staffer if page_name in ("showcases", "showcase") else city_officer)
         url = {
             "dashboard": reverse("console:dashboard"),
             "campaign": reverse("console:campaign", args=[campaign.slug]),
@@ -378,6 +392,11 @@ def test_console_pages_make_as_many_queries_for_50_rows_as_for_1(
             "enroll": reverse("console:campaign_enroll", args=[f"e{n}"])
             + f"?district={qiaokou.pk}",
             "showcases": reverse("console:showcases"),
+            "showcase": reverse("console:showcase", args=[campaign.enrollments.first().pk]),
+            "publish": reverse("console:publish", args=[campaign.slug, "preliminary"]),
+            "audit_csv": reverse("console:audit_csv", args=[campaign.slug]),
+            "results_csv": reverse("console:results_csv", args=[campaign.slug]),
+            "results_xlsx": reverse("console:results_xlsx", args=[campaign.slug]),
             "moderation": reverse("console:moderation"),
             "import": reverse("console:import"),
             "notice": reverse("notice", args=[campaign.slug]),
