@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import get_usage
 
 from config.client_ip import client_ip
 
+from . import throttle
 from .console_forms import ObjectionForm
 from .models import Campaign, Publication, PublicationEntry
 from .services import DomainError
@@ -53,13 +53,8 @@ def notice(request, slug):
 
 
 def _objection_limited(request, increment: bool) -> bool:
-    usage = get_usage(
-        request,
-        group="objections",
-        key="ip",
-        rate=settings.OBJECTIONS_RATE,
-        method=get_usage.ALL,
-        increment=increment,
+    usage = throttle.counter_usage(
+        request, "objections", settings.OBJECTIONS_RATE, increment=increment
     )
     return usage is not None and usage["count"] >= usage["limit"]
 

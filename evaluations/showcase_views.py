@@ -9,8 +9,6 @@ console: a missing permission is a 403, an object outside one's scope a 404.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,15 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import get_usage
 
-from . import showcases
+from . import showcases, throttle
 from .access import access_enrollment, is_city, permission_required, profile_of, scope_enrollments
 from .models import CompanyReply, Enrollment, ModerationStatus, ShowcaseItem, StaffProfile
 from .services import DomainError
 from .showcase_forms import ITEM_FORMS, HeadlineForm, ModerationForm, ReplyForm
-
-logger = logging.getLogger(__name__)
 
 Kind = ShowcaseItem.Kind
 PAGE_SIZE = 50
@@ -94,21 +89,10 @@ def _uploads_limited(request) -> int | None:
     """Count one photo upload; seconds to wait when over the limit, else None.
     Fails open when the cache is down (the limit protects CPU, not a secret)."""
     rate = getattr(settings, "PHOTO_UPLOADS_RATE", DEFAULT_UPLOADS_RATE)
-    try:
-        usage = get_usage(
-            request,
-            group=UPLOADS_GROUP,
-            key="user",
-            rate=rate,
-            method=get_usage.ALL,
-            increment=True,
-        )
-    except Exception:
-        logger.exception("rate-limit counters unavailable")
+    usage = throttle.counter_usage(request, UPLOADS_GROUP, rate, increment=True, key="user")
+    if usage is None or not usage["should_limit"]:
         return None
-    if usage is None or usage["limit"] == 0:
-        return None
-    return max(int(usage["time_left"]), 1) if usage["should_limit"] else None
+    return max(int(usage["time_left"]), 1)
 
 
 def _upload_refusal(request) -> str | None:

@@ -39,10 +39,13 @@ class Limited:
 logger = logging.getLogger(__name__)
 
 
-def _usage(request: HttpRequest, group: str, rate: str, increment: bool):
+def counter_usage(request: HttpRequest, group: str, rate: str, *, increment: bool, key: str = "ip"):
+    """django-ratelimit's usage of one counter in the shared cache, or None when the
+    cache cannot be reached: every limit of the site fails open (logged), so an outage
+    of the cache never stops a resident, a reviewer or the public."""
     try:
         usage = get_usage(
-            request, group=group, key="ip", rate=rate, method=get_usage.ALL, increment=increment
+            request, group=group, key=key, rate=rate, method=get_usage.ALL, increment=increment
         )
     except Exception:  # the cache backend is down: log it, do not fail the resident
         logger.exception("rate-limit counters unavailable")
@@ -93,5 +96,5 @@ def check(request: HttpRequest) -> Limited | None:
 
 
 def record_failure(request: HttpRequest) -> None:
-    _usage(request, GROUP_SLOW, settings.CODE_FAILURES_SLOWDOWN, increment=True)
-    _usage(request, GROUP_LOCK, settings.CODE_FAILURES_LOCKOUT, increment=True)
+    counter_usage(request, GROUP_SLOW, settings.CODE_FAILURES_SLOWDOWN, increment=True)
+    counter_usage(request, GROUP_LOCK, settings.CODE_FAILURES_LOCKOUT, increment=True)

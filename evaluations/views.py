@@ -1,4 +1,3 @@
-import logging
 import re
 
 from django.conf import settings
@@ -15,7 +14,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.core import get_usage
 
 from config.client_ip import client_ip
 
@@ -33,8 +31,6 @@ from .services import (
     household_has_rated,
     rating_submit,
 )
-
-logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -324,21 +320,8 @@ def _receipt_checks_limited(request: HttpRequest) -> bool:
     """Counts one lookup for this client; True once it has made too many. Fails open:
     a cache that does not answer never stops a resident from checking."""
     rate = getattr(settings, "RECEIPT_CHECKS_RATE", "30/m")
-    try:
-        usage = get_usage(
-            request,
-            group=RECEIPT_CHECKS_GROUP,
-            key="ip",
-            rate=rate,
-            method=get_usage.ALL,
-            increment=True,
-        )
-    except Exception:  # the cache backend is down: log it, let the check through
-        logger.exception("rate-limit counters unavailable")
-        return False
-    if usage is None or usage["limit"] == 0:  # django-ratelimit's "cache failed"
-        return False
-    return bool(usage["should_limit"])
+    usage = throttle.counter_usage(request, RECEIPT_CHECKS_GROUP, rate, increment=True)
+    return usage is not None and bool(usage["should_limit"])
 
 
 def normalize_receipt(raw: str) -> str | None:

@@ -195,6 +195,23 @@ def test_the_objection_form_takes_any_post_without_a_server_error(
         assert Objection.objects.count() == before
 
 
+def test_the_objection_form_takes_objections_when_the_cache_is_down(
+    client, notice_entry, monkeypatch
+):
+    # Every limit of the site fails open (throttle.counter_usage): before, a cache
+    # outage made the public objection form a server error.
+    from evaluations import throttle
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(throttle, "get_usage", broken)
+    url = f"/notice/{notice_entry.publication.campaign.slug}/object/{notice_entry.pk}/"
+    response = client.post(url, {"contact_name": "王女士", "contact": "138", "text": "门岗常无人"})
+    assert response.status_code == 302
+    assert Objection.objects.get().text == "门岗常无人"
+
+
 # --- the city's import ---------------------------------------------------------------
 
 COMMUNITY_HEADER = ["区划代码", "区", "街道", "小区名称", "地址", "户数", "物业服务企业"]

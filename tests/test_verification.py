@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from communities.models import Community
-from evaluations import ballots, views
+from evaluations import ballots, throttle
 from evaluations.models import Publication, Rating, RatingAnswer
 from evaluations.services import codes_issue, enrollment_create, rating_submit
 from evaluations.workflow import (
@@ -393,7 +393,7 @@ def test_receipt_checks_fail_open_when_the_cache_is_down(client, rated, monkeypa
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
-    monkeypatch.setattr(views, "get_usage", broken)
+    monkeypatch.setattr(throttle, "get_usage", broken)
     _, page = check(client, rated["counted"][1].receipt)
     assert "This rating counts for its household." in page
 
