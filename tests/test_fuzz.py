@@ -196,16 +196,19 @@ def test_the_objection_form_takes_any_post_without_a_server_error(
 
 
 def test_the_objection_form_takes_objections_when_the_cache_is_down(
-    client, notice_entry, monkeypatch
+    client, notice_entry, settings
 ):
     # Every limit of the site fails open (throttle.counter_usage): before, a cache
     # outage made the public objection form a server error.
-    from evaluations import throttle
-
-    def broken(*args, **kwargs):
-        raise ConnectionError("cache down")
-
-    monkeypatch.setattr(throttle, "get_usage", broken)
+    settings.CACHES = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        },
+    }
+    settings.RATELIMIT_USE_CACHE = "down"
+    settings.RATELIMIT_ENABLE = True  # this module turns the limits off for the fuzzing
     url = f"/notice/{notice_entry.publication.campaign.slug}/object/{notice_entry.pk}/"
     response = client.post(url, {"contact_name": "王女士", "contact": "138", "text": "门岗常无人"})
     assert response.status_code == 302
