@@ -224,6 +224,25 @@ def _slot_annotations():
     }
 
 
+# The two "many ratings from one source" signals: the field, its empty value, the threshold.
+SOURCES = {
+    "address": ("client_ip", None, SAME_ADDRESS_MIN_RATINGS),
+    "browser": ("browser_id", "", SAME_BROWSER_MIN_RATINGS),
+}
+
+
+def _shared_sources(ratings: QuerySet[Rating], source: str, *per: str):
+    """Values of a source (an address, a browser) that at least its threshold of
+    ratings share, with their count `n`, grouped also by the fields `per`."""
+    field, empty, threshold = SOURCES[source]
+    return (
+        ratings.exclude(**{field: empty})
+        .values(*per, field)
+        .annotate(n=Count("id"))
+        .filter(n__gte=threshold)
+    )
+
+
 def _burst_groups(ratings: QuerySet[Rating]):
     return (
         ratings.annotate(**_slot_annotations())
@@ -367,21 +386,11 @@ def campaign_monitoring(
         r.burst_slots += 1
         r.burst_ratings += group["n"]
         r.burst_max = max(r.burst_max, group["n"])
-    for group in (
-        ratings.exclude(client_ip=None)
-        .values("enrollment_id", "client_ip")
-        .annotate(n=Count("id"))
-        .filter(n__gte=SAME_ADDRESS_MIN_RATINGS)
-    ):
+    for group in _shared_sources(ratings, "address", "enrollment_id"):
         r = row(group["enrollment_id"])
         r.address_groups += 1
         r.address_ratings += group["n"]
-    for group in (
-        ratings.exclude(browser_id="")
-        .values("enrollment_id", "browser_id")
-        .annotate(n=Count("id"))
-        .filter(n__gte=SAME_BROWSER_MIN_RATINGS)
-    ):
+    for group in _shared_sources(ratings, "browser", "enrollment_id"):
         r = row(group["enrollment_id"])
         r.browser_groups += 1
         r.browser_ratings += group["n"]
@@ -509,20 +518,8 @@ def enrollment_flagged_ratings(enrollment: Enrollment) -> list[FlaggedRating]:
     campaign = enrollment.campaign
     ratings = Rating.objects.counted().filter(enrollment=enrollment).order_by()
     slots = {(g["hour"], g["slot"]) for g in _burst_groups(ratings)}
-    addresses = set(
-        ratings.exclude(client_ip=None)
-        .values("client_ip")
-        .annotate(n=Count("id"))
-        .filter(n__gte=SAME_ADDRESS_MIN_RATINGS)
-        .values_list("client_ip", flat=True)
-    )
-    browsers = set(
-        ratings.exclude(browser_id="")
-        .values("browser_id")
-        .annotate(n=Count("id"))
-        .filter(n__gte=SAME_BROWSER_MIN_RATINGS)
-        .values_list("browser_id", flat=True)
-    )
+    addresses = set(_shared_sources(ratings, "address").values_list("client_ip", flat=True))
+    browsers = set(_shared_sources(ratings, "browser").values_list("browser_id", flat=True))
     fast_on = ratings.filter(form_seconds__lt=FAST_SECONDS).count() >= FAST_MIN_RATINGS
     tried = set(
         ratings.filter(client_ip__in=_tried_addresses(campaign).values("client_ip"))
