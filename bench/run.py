@@ -447,7 +447,7 @@ def check_invalidation(server: Server, pages: dict[str, str], city: dict) -> dic
     from django.db import connection, transaction
 
     from evaluations import workflow
-    from evaluations.models import PublicationEntry
+    from reviews.models import PublicationEntry
 
     entry = (
         PublicationEntry.objects.filter(
@@ -515,8 +515,9 @@ def measure_tally(city: dict, repeat: int = 7) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluations.models import Campaign, PublicationEntry
+    from evaluations.models import Campaign
     from evaluations.tally import campaign_tally
+    from reviews.models import PublicationEntry
 
     campaign = Campaign.objects.get(slug=city["published_slug"])
     with CaptureQueriesContext(connection) as ctx:
@@ -577,7 +578,7 @@ def measure_search_plans(queries: dict[str, str]) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluations import portal
+    from portal import queries as portal
 
     def explain(sql_text: str) -> str:
         with connection.cursor() as cursor:
@@ -834,7 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         "search_chinese": "/search/?q=" + urllib.parse.quote(chinese_q),
     }
     # The same pages rendered: a query parameter that the page cache does not keep
-    # (evaluations.pagecache serves and stores only the page's own parameters).
+    # (portal.pagecache serves and stores only the page's own parameters).
     for name in ("home", "district", "community", "search_pinyin", "search_chinese"):
         path = pages[name]
         pages["rendered_" + name] = path + ("&" if "?" in path else "?") + "uncached=1"

@@ -220,7 +220,7 @@ def ts(dt: datetime) -> str:
 def plan_city(rng: random.Random, n_communities: int, n_ratings: int) -> dict:
     from communities.search import pinyin_keys
     from communities.validators import USCC_ALPHABET, make_uscc
-    from evaluations.demo_data import DISTRICTS
+    from demo.data import DISTRICTS
 
     districts = []
     streets = []

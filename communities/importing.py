@@ -943,7 +943,8 @@ def _apply_companies(plan: ImportPlan, valid_only: bool) -> None:
 
 
 def _apply_communities(plan: ImportPlan, valid_only: bool, actor) -> None:
-    from evaluations.services import DomainError, enrollment_create
+    from evaluations.campaigns import enrollment_create
+    from evaluations.errors import DomainError
 
     targets = Community.objects.in_bulk([r.target_id for r in plan.valid_rows if r.target_id])
     new_streets: dict[tuple[int, str], Street] = {}

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from communities.models import Community, District, PropertyCompany, Street
 from communities.validators import make_uscc
+from evaluations.campaigns import campaign_apply_default_rules, enrollment_create
+from evaluations.households import codes_issue
 from evaluations.models import Campaign, Criterion
-from evaluations.services import campaign_apply_default_rules, codes_issue, enrollment_create
 
 
 @pytest.fixture(autouse=True)
@@ -124,8 +125,8 @@ def rating_post_data(criteria, overall="satisfied", answer="satisfied", comment=
 def make_staff(username, role, *, districts=(), company=None):
     from django.contrib.auth import get_user_model
 
-    from evaluations.models import StaffProfile
-    from evaluations.roles import role_group
+    from console.models import StaffProfile
+    from console.roles import role_group
 
     user = get_user_model().objects.create_user(
         username, password="a-long-test-password-1", is_staff=role == StaffProfile.Role.CITY
@@ -138,28 +139,28 @@ def make_staff(username, role, *, districts=(), company=None):
 
 @pytest.fixture
 def city_officer(db):
-    from evaluations.models import StaffProfile
+    from console.models import StaffProfile
 
     return make_staff("city", StaffProfile.Role.CITY)
 
 
 @pytest.fixture
 def qiaokou_reviewer(qiaokou):
-    from evaluations.models import StaffProfile
+    from console.models import StaffProfile
 
     return make_staff("qiaokou", StaffProfile.Role.DISTRICT, districts=[qiaokou])
 
 
 @pytest.fixture
 def jiangan_reviewer(jiangan):
-    from evaluations.models import StaffProfile
+    from console.models import StaffProfile
 
     return make_staff("jiangan", StaffProfile.Role.DISTRICT, districts=[jiangan])
 
 
 @pytest.fixture
 def company_staffer(company):
-    from evaluations.models import StaffProfile
+    from console.models import StaffProfile
 
     return make_staff("huizhimei", StaffProfile.Role.COMPANY, company=company)
 

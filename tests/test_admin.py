@@ -9,8 +9,9 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from evaluations.codes import hash_code
+from evaluations.households import codes_issue
 from evaluations.models import Campaign, HouseholdCode, Rating
-from evaluations.services import codes_issue, rating_submit
+from evaluations.ratings import rating_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -203,8 +204,8 @@ def test_staff_never_see_who_rated_from_where(officer_client, enrollment, criter
 
 
 def test_the_audit_log_has_no_change_or_delete_path_in_the_admin(officer_client, open_campaign):
+    from evaluations.audit import audit_record
     from evaluations.models import AuditEntry
-    from evaluations.workflow import audit_record
 
     entry = audit_record("campaign_created", campaign=open_campaign)
     change = officer_client.post(

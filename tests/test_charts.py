@@ -8,8 +8,9 @@ import pytest
 from django.utils import translation
 
 from communities.models import District
-from evaluations.charts import DistrictRate, district_chart_rows, district_rates_svg
-from evaluations.models import Enrollment, Publication, PublicationEntry
+from evaluations.models import Enrollment
+from portal.charts import DistrictRate, district_chart_rows, district_rates_svg
+from reviews.models import Publication, PublicationEntry
 
 from .conftest import make_campaign
 

@@ -14,8 +14,8 @@ from evaluations.codes import (
     hash_code,
     normalize_code,
 )
+from evaluations.households import CodesNotIssued, codes_issue
 from evaluations.models import Campaign, HouseholdCode
-from evaluations.services import CodesNotIssued, codes_issue
 
 
 def test_codes_carry_at_least_50_bits_from_a_readable_alphabet():

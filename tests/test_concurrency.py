@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, connections
 
 from evaluations.models import Rating
-from evaluations.services import rating_submit
+from evaluations.ratings import rating_submit
 
 THREADS = 12
 

@@ -11,25 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community
-from evaluations.models import (
-    AuditEntry,
-    Campaign,
-    Enrollment,
-    Objection,
-    Publication,
-    ReviewStatus,
-    Showcase,
-    ShowcaseItem,
-)
-from evaluations.services import enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    publication_publish_final,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from evaluations.campaigns import campaign_transition, enrollment_create
+from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.models import Objection, Publication
+from reviews.publishing import publication_publish_final, publication_publish_preliminary
+from showcases.models import Showcase, ShowcaseItem
 
 from .conftest import add_ratings, make_campaign
 

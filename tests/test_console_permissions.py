@@ -9,18 +9,12 @@ import pytest
 from django.urls import reverse
 
 from communities.models import PropertyCompany
-from evaluations.models import StaffProfile
-from evaluations.private_media import private_photo
-from evaluations.services import enrollment_create
-from evaluations.showcases import reply_submit, showcase_item_submit
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    objection_file,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from console.models import StaffProfile
+from evaluations.campaigns import campaign_transition, enrollment_create
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.publishing import objection_file, publication_publish_preliminary
+from showcases.services import reply_submit, showcase_item_submit
+from uploads.private_media import private_photo
 
 from .conftest import add_ratings, make_campaign, make_staff
 
@@ -36,6 +30,7 @@ def photo():
     buffer = io.BytesIO()
     Image.new("RGB", (400, 300), (90, 120, 150)).save(buffer, "JPEG")
     return SimpleUploadedFile("evidence.jpg", buffer.getvalue(), content_type="image/jpeg")
+
 
 PERSONAS = ["anonymous", "outsider", "city", "qiaokou", "jiangan", "company", "other_company"]
 
@@ -168,7 +163,7 @@ def test_every_staff_url_for_every_persona(client, world, row):
 
 
 def test_the_table_covers_every_console_url():
-    from evaluations import console_urls
+    from console import urls as console_urls
 
     names = {f"console:{p.name}" for p in console_urls.urlpatterns}
     covered = {row[0] for row in TABLE}

@@ -7,8 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from communities.models import Community, District, PropertyCompany
-from evaluations.models import Campaign, Enrollment, Publication, Rating, ShowcaseItem
+from evaluations.models import Campaign, Enrollment, Rating
 from evaluations.tally import campaign_tally
+from reviews.models import Publication
+from showcases.models import ShowcaseItem
 
 pytestmark = pytest.mark.django_db
 

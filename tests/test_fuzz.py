@@ -22,15 +22,12 @@ from hypothesis import strategies as st
 
 from communities import importing
 from communities.models import Community, PropertyCompany
-from evaluations.models import Answer, Objection, Rating, StaffProfile
-from evaluations.services import enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from console.models import StaffProfile
+from evaluations.campaigns import campaign_transition, enrollment_create
+from evaluations.models import Answer, Rating
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.models import Objection
+from reviews.publishing import publication_publish_preliminary
 
 from .conftest import add_ratings, make_campaign, make_staff
 
@@ -84,7 +81,7 @@ def test_the_rating_form_takes_any_post_without_a_server_error(
     client, household_code, criteria, post
 ):
     overall, answers, comment, extra = post
-    from evaluations.services import household_code_lookup
+    from evaluations.ratings import household_code_lookup
 
     code = household_code_lookup(household_code)
     before = _current_ratings(code.pk)
@@ -195,9 +192,7 @@ def test_the_objection_form_takes_any_post_without_a_server_error(
         assert Objection.objects.count() == before
 
 
-def test_the_objection_form_takes_objections_when_the_cache_is_down(
-    client, notice_entry, settings
-):
+def test_the_objection_form_takes_objections_when_the_cache_is_down(client, notice_entry, settings):
     # Every limit of the site fails open (throttle.counter_usage): before, a cache
     # outage made the public objection form a server error.
     settings.CACHES = {

@@ -24,8 +24,9 @@ from PIL import Image
 from communities import importing
 from communities.models import Community, PropertyCompany, Street
 from communities.validators import make_uscc
-from evaluations.models import AuditEntry, Campaign, Enrollment, StaffProfile
-from evaluations.roles import role_group
+from console.models import StaffProfile
+from console.roles import role_group
+from evaluations.models import AuditEntry, Campaign, Enrollment
 from tests.conftest import make_campaign
 
 pytestmark = pytest.mark.django_db
@@ -604,16 +605,16 @@ def test_a_closed_campaign_cannot_take_enrollments(places):
 
 
 def _refuse_one(monkeypatch, name):
-    from evaluations import services
+    from evaluations import campaigns
 
-    real = services.enrollment_create
+    real = campaigns.enrollment_create
 
-    def refusing(campaign, community):
+    def refusing(campaign, community, **kwargs):
         if community.name == name:
-            raise services.EnrollmentRefused("Refused for the test.")
-        return real(campaign, community)
+            raise campaigns.EnrollmentRefused("Refused for the test.")
+        return real(campaign, community, **kwargs)
 
-    monkeypatch.setattr(services, "enrollment_create", refusing)
+    monkeypatch.setattr(campaigns, "enrollment_create", refusing)
 
 
 def test_a_refused_enrollment_is_a_row_error_and_rolls_everything_back(places, monkeypatch):
@@ -770,7 +771,7 @@ def test_choosing_valid_rows_only_at_upload_says_what_will_be_skipped(city_clien
 
 
 def test_a_long_preview_lists_every_error_and_counts_the_rest(city_client, places, monkeypatch):
-    from communities import console_views
+    from console.views import imports as console_views
 
     monkeypatch.setattr(console_views, "PREVIEW_ROWS", 1)
     rows = [*good_community_rows(), _with(户数="很多")]

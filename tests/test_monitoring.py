@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community
-from evaluations import monitoring
-from evaluations.ballots import publication_ballots
+from evaluations import fingerprints
+from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.codes import format_code, generate_code, generate_receipt, hash_code
+from evaluations.households import codes_issue
 from evaluations.models import (
     AuditEntry,
     FailedCodeAttempt,
@@ -24,16 +25,11 @@ from evaluations.models import (
     RatingAnswer,
     answer_pattern,
 )
-from evaluations.services import codes_issue, enrollment_create
 from evaluations.tally import campaign_tally, campaign_turnout
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    publication_publish_final,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from monitoring import services as monitoring
+from reviews.ballots import publication_ballots
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.publishing import publication_publish_final, publication_publish_preliminary
 
 from .conftest import make_campaign, rating_post_data
 
@@ -131,12 +127,12 @@ def test_the_form_carries_a_signed_start_time_and_the_seconds_are_recorded(
 ):
     page = client.get(f"/r/{household_code}")
     token = re.search(r'name="started" value="([^"]+)"', page.content.decode()).group(1)
-    started_at = monitoring.form_started_at(token, household_code)
+    started_at = fingerprints.form_started_at(token, household_code)
     assert started_at is not None and abs(started_at - time.time()) < 5
-    assert monitoring.BROWSER_COOKIE in page.cookies
-    browser = page.cookies[monitoring.BROWSER_COOKIE].value
+    assert fingerprints.BROWSER_COOKIE in page.cookies
+    browser = page.cookies[fingerprints.BROWSER_COOKIE].value
 
-    earlier = monitoring.form_started_token(household_code, now=time.time() - 42)
+    earlier = fingerprints.form_started_token(household_code, now=time.time() - 42)
     data = rating_post_data(criteria) | {"started": earlier}
     response = client.post(f"/r/{household_code}", data)
     assert response.status_code == 302
@@ -187,7 +183,7 @@ def test_a_missing_or_forged_start_time_is_recorded_as_unknown_and_never_refused
 
 def test_a_start_time_of_another_code_does_not_count(client, enrollment, criteria):
     mine, other = codes_issue(enrollment, 2)
-    stolen = monitoring.form_started_token(other, now=time.time() - 300)
+    stolen = fingerprints.form_started_token(other, now=time.time() - 300)
     client.post(f"/r/{mine}", rating_post_data(criteria) | {"started": stolen})
     assert Rating.objects.get().form_seconds is None
 
@@ -195,7 +191,7 @@ def test_a_start_time_of_another_code_does_not_count(client, enrollment, criteri
 def test_a_rating_without_the_browser_cookie_records_no_browser(
     client, enrollment, household_code, criteria
 ):
-    client.cookies[monitoring.BROWSER_COOKIE] = "not a valid id!"
+    client.cookies[fingerprints.BROWSER_COOKIE] = "not a valid id!"
     client.post(f"/r/{household_code}", rating_post_data(criteria))
     assert Rating.objects.get().browser_id == ""
 
@@ -203,7 +199,7 @@ def test_a_rating_without_the_browser_cookie_records_no_browser(
 def test_a_form_sent_back_with_errors_keeps_its_first_start_time(
     client, enrollment, household_code, criteria
 ):
-    earlier = monitoring.form_started_token(household_code, now=time.time() - 100)
+    earlier = fingerprints.form_started_token(household_code, now=time.time() - 100)
     page = client.post(f"/r/{household_code}", {"started": earlier, "overall": "satisfied"})
     assert page.status_code == 400
     assert page.context["form_started"] == earlier

@@ -10,19 +10,18 @@ import pytest
 from django.utils.http import http_date
 
 from communities.models import Community
-from evaluations.models import Campaign, Publication, PublicationEntry, Rating
-from evaluations.opendata import ENTRY_FIELDS
-from evaluations.services import codes_issue, enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
+from evaluations.campaigns import campaign_transition, enrollment_create
+from evaluations.households import codes_issue
+from evaluations.models import Campaign, Rating
+from portal.opendata import ENTRY_FIELDS
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.models import Publication, PublicationEntry
+from reviews.publishing import (
     entry_withdraw,
     objection_answer,
     objection_file,
     publication_publish_final,
     publication_publish_preliminary,
-    review_check_record,
 )
 
 from .conftest import add_ratings, make_campaign

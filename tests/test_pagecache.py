@@ -8,14 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communities.models import Community
-from evaluations.models import (
-    ModerationStatus,
-    Publication,
-    PublicationEntry,
-    Showcase,
-    ShowcaseItem,
-)
-from evaluations.workflow import entry_withdraw
+from reviews.models import Publication, PublicationEntry
+from reviews.publishing import entry_withdraw
+from showcases.models import ModerationStatus, Showcase, ShowcaseItem
 
 from .conftest import make_campaign
 from .test_portal import publish

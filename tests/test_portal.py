@@ -9,18 +9,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communities.models import Community, PropertyCompany, Street
-from evaluations.models import ModerationStatus, Showcase, ShowcaseItem
-from evaluations.services import enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
+from evaluations.campaigns import campaign_transition, enrollment_create
+from reviews.decisions import (
     enrollment_approve,
     enrollment_recommend,
     enrollment_reject,
+    review_check_record,
+)
+from reviews.publishing import (
     entry_withdraw,
     publication_publish_final,
     publication_publish_preliminary,
-    review_check_record,
 )
+from showcases.models import ModerationStatus, Showcase, ShowcaseItem
 
 from .conftest import add_ratings, make_campaign
 
@@ -147,7 +148,7 @@ def test_only_approved_showcase_material_is_public(client, world, criteria):
 
 def test_a_withdrawn_entry_says_so_with_the_reason(client, world, city_officer):
     campaign, enrollments, mingyue, _ = world
-    from evaluations.models import Publication
+    from reviews.models import Publication
 
     entry = (
         Publication.objects.current().get(campaign=campaign).entries.get(community_name="洺悦府")
@@ -226,7 +227,7 @@ def test_a_withdrawal_changes_the_validators(client, world, city_officer):
     campaign, *_ = world
     url = reverse("district", args=[campaign.slug, "420104"])
     before = client.get(url)["ETag"]
-    from evaluations.models import Publication
+    from reviews.models import Publication
 
     entry = Publication.objects.current().get(campaign=campaign).entries.first()
     entry_withdraw(entry, actor=city_officer, reason="撤销")

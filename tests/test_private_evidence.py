@@ -7,23 +7,17 @@ import io
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from evaluations.models import Objection, ReviewCheck
-from evaluations.private_media import move_public_photos_to_private
-from evaluations.services import enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from evaluations.campaigns import campaign_transition, enrollment_create
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.models import Objection, ReviewCheck
+from reviews.publishing import publication_publish_preliminary
+from uploads.private_media import move_public_photos_to_private
 
 from .conftest import add_ratings, make_campaign
 
@@ -203,6 +197,16 @@ def test_an_objection_with_a_file_that_is_not_a_photo_gets_the_reason(client, no
     assert not Objection.objects.exists()
 
 
+def _apps_at_migration_0009():
+    """The models as migration 0009 saw them (review checks and objections were in
+    `evaluations` then)."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(connection)
+    return loader.project_state(("evaluations", "0009_private_evidence_photos")).apps
+
+
 def test_the_migration_moves_photos_stored_publicly_to_the_private_storage(
     closed, notice, settings, qiaokou_reviewer
 ):
@@ -217,7 +221,7 @@ def test_the_migration_moves_photos_stored_publicly_to_the_private_storage(
         entry=notice.entries.get(), contact_name="王", contact="138", text="x", photo=old_objection
     )
 
-    move_public_photos_to_private(apps, None)
+    move_public_photos_to_private(_apps_at_migration_0009(), None)
 
     assert files_under(settings.MEDIA_ROOT) == []
     private = storages["private"]
@@ -231,15 +235,15 @@ def test_the_migration_moves_photos_stored_publicly_to_the_private_storage(
     objection.refresh_from_db()
     assert private.exists(objection.photo.name)
     # Running it again changes nothing.
-    move_public_photos_to_private(apps, None)
+    move_public_photos_to_private(_apps_at_migration_0009(), None)
     assert ReviewCheck.objects.get(pk=checks[0].pk).evidence.name == moved
 
 
 def test_the_admin_shows_an_objection_photo_only_as_a_link_to_the_staff_view(client, notice):
     from django.contrib.auth import get_user_model
 
-    from evaluations.private_media import private_photo
-    from evaluations.workflow import objection_file
+    from reviews.publishing import objection_file
+    from uploads.private_media import private_photo
 
     objection = objection_file(
         notice.entries.get(),

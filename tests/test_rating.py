@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from evaluations.codes import format_code
 from evaluations.models import Campaign, Rating, RatingAnswer
-from evaluations.services import InvalidRating, rating_submit
+from evaluations.ratings import InvalidRating, rating_submit
 
 from .conftest import rating_post_data
 
@@ -218,7 +218,7 @@ def test_an_empty_post_is_answered_with_the_questions_marked(client, household_c
 def test_the_service_rechecks_the_window_inside_the_lock(household_code, criteria, enrollment):
     answers = {c.pk: "satisfied" for c in criteria}
     first = rating_submit(household_code, overall="satisfied", answers=answers)
-    from evaluations.services import WindowClosed
+    from evaluations.ratings import WindowClosed
 
     with pytest.raises(WindowClosed):
         rating_submit(

@@ -26,9 +26,9 @@ from django.urls import reverse
 from PIL import Image
 
 from config.media_storage import media_storages, public_media_origins
-from evaluations.models import ReviewCheck, ShowcaseItem
-from evaluations.services import enrollment_create
-from evaluations.workflow import campaign_transition
+from evaluations.campaigns import campaign_transition, enrollment_create
+from reviews.models import ReviewCheck
+from showcases.models import ShowcaseItem
 
 from .conftest import add_ratings, make_campaign
 

@@ -131,7 +131,6 @@ def test_the_login_lockout_keys_on_the_same_address(rf, settings):
     assert get_client_ip_address(request) == "198.51.100.7"
 
 
-
 @pytest.mark.parametrize(("production", "expected"), [("1", "60"), ("0", "0")])
 def test_production_keeps_database_connections_open(production, expected):
     import secrets

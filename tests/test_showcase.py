@@ -19,24 +19,16 @@ from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
 from communities.models import Community, PropertyCompany
-from evaluations import demo_images, photos, showcases
-from evaluations.models import (
-    AuditEntry,
-    Campaign,
-    CompanyReply,
-    ModerationStatus,
-    ShowcaseItem,
-    StaffProfile,
-)
-from evaluations.photos import PhotoRejected, process_upload
-from evaluations.services import enrollment_create
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
-    publication_publish_preliminary,
-    review_check_record,
-)
+from console.models import StaffProfile
+from demo import images as demo_images
+from evaluations.campaigns import campaign_transition, enrollment_create
+from evaluations.models import AuditEntry, Campaign
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.publishing import publication_publish_preliminary
+from showcases import services as showcases
+from showcases.models import CompanyReply, ModerationStatus, ShowcaseItem
+from uploads import photos
+from uploads.photos import PhotoRejected, process_upload
 
 from .conftest import add_ratings, make_campaign, make_staff
 
@@ -437,7 +429,7 @@ def test_bureau_staff_cannot_submit(client, qiaokou_reviewer, city_officer, enro
 def test_uploads_are_rate_limited_per_user(
     client, company_staffer, enrollment, basic, settings, monkeypatch
 ):
-    from evaluations import showcase_forms
+    from console import showcase_forms
 
     settings.PHOTO_UPLOADS_RATE = "2/h"
     decoded = []

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from evaluations.models import StaffProfile
+from console.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -91,16 +91,11 @@ def test_logging_in_rotates_the_session(client, city_officer):
 def test_the_demo_can_end_a_notice_period_only_with_debug(
     settings, community, city_officer, qiaokou_reviewer
 ):
-    from evaluations.models import AuditEntry, Publication
-    from evaluations.services import enrollment_create
-    from evaluations.workflow import (
-        campaign_transition,
-        enrollment_approve,
-        enrollment_recommend,
-        publication_publish_final,
-        publication_publish_preliminary,
-        review_check_record,
-    )
+    from evaluations.campaigns import campaign_transition, enrollment_create
+    from evaluations.models import AuditEntry
+    from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+    from reviews.models import Publication
+    from reviews.publishing import publication_publish_final, publication_publish_preliminary
 
     from .conftest import add_ratings, make_campaign
 

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from evaluations import staff_security
-from evaluations.staff_security import LAST_ACTIVITY_KEY, LOGIN_AT_KEY
+from console import staff_security
+from console.staff_security import LAST_ACTIVITY_KEY, LOGIN_AT_KEY
 
 from .conftest import rating_post_data
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 
 from communities.models import Community
+from evaluations.campaigns import enrollment_create
 from evaluations.models import Campaign, Enrollment, Rating
-from evaluations.services import enrollment_create
 from evaluations.tally import (
     RatesNotAvailable,
     campaign_tally,

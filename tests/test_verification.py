@@ -16,17 +16,18 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from communities.models import Community
-from evaluations import ballots, throttle
-from evaluations.models import Publication, Rating, RatingAnswer
-from evaluations.services import codes_issue, enrollment_create, rating_submit
-from evaluations.workflow import (
-    campaign_transition,
-    enrollment_approve,
-    enrollment_recommend,
+from evaluations import throttle
+from evaluations.campaigns import campaign_transition, enrollment_create
+from evaluations.households import codes_issue
+from evaluations.models import Rating, RatingAnswer
+from evaluations.ratings import rating_submit
+from reviews import ballots
+from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
+from reviews.models import Publication
+from reviews.publishing import (
     entry_withdraw,
     publication_publish_final,
     publication_publish_preliminary,
-    review_check_record,
 )
 
 from .conftest import add_ratings, make_campaign

@@ -8,30 +8,25 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from communities.models import Community, PropertyCompany
-from evaluations.models import (
-    AuditEntry,
-    Campaign,
-    Objection,
-    Publication,
-    PublicationEntry,
-    ReviewStatus,
-)
-from evaluations.services import DomainError, enrollment_create
-from evaluations.workflow import (
-    PublicationRefused,
+from evaluations.campaigns import TransitionRefused, campaign_transition, enrollment_create
+from evaluations.errors import DomainError
+from evaluations.models import AuditEntry, Campaign, ReviewStatus
+from reviews.decisions import (
     ReviewRefused,
-    TransitionRefused,
-    campaign_transition,
     enrollment_approve,
     enrollment_recommend,
     enrollment_reject,
     enrollment_return,
+    review_check_record,
+)
+from reviews.models import Objection, Publication, PublicationEntry
+from reviews.publishing import (
+    PublicationRefused,
     entry_withdraw,
     objection_answer,
     objection_file,
     publication_publish_final,
     publication_publish_preliminary,
-    review_check_record,
 )
 
 from .conftest import add_ratings, make_campaign
