@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from communities.models import District
-from evaluations.models import Enrollment
+from evaluations.models import Campaign, Enrollment
+from reviews.models import Objection, Publication, PublicationEntry
 
 from .models import StaffProfile
 
@@ -103,3 +104,69 @@ def access_enrollment(user, pk, queryset: QuerySet[Enrollment] | None = None) ->
 def in_district_scope(user, district_id: int) -> bool:
     scope = district_scope(user)
     return scope is None or scope.filter(pk=district_id).exists()
+
+
+# --- one helper per kind of object: the object within the user's scope, or 404 ------
+
+
+def campaigns_in_scope(user) -> QuerySet[Campaign]:
+    """The campaigns a user works on: every one for the city bureau, else those with
+    an enrollment in the user's scope."""
+    campaigns = Campaign.objects.all()
+    if is_city(user):
+        return campaigns
+    in_scope = scope_enrollments(user, Enrollment.objects.all()).values("campaign_id")
+    return campaigns.filter(pk__in=in_scope)
+
+
+def access_campaign(user, slug: str) -> Campaign:
+    try:
+        return campaigns_in_scope(user).get(slug=slug)
+    except Campaign.DoesNotExist:
+        raise Http404 from None
+
+
+def access_publication(user, pk, queryset: QuerySet[Publication] | None = None) -> Publication:
+    """A published list of a campaign in the user's scope."""
+    queryset = queryset if queryset is not None else Publication.objects.all()
+    try:
+        return queryset.filter(campaign__in=campaigns_in_scope(user)).get(pk=pk)
+    except (Publication.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_entry(user, pk) -> PublicationEntry:
+    """An entry of a published list, within the user's districts."""
+    entries = PublicationEntry.objects.select_related("publication__campaign", "enrollment")
+    entries = entries.filter(publication__campaign__in=campaigns_in_scope(user))
+    scope = district_scope(user)
+    if scope is not None:
+        entries = entries.filter(district_code__in=scope.values("code"))
+    try:
+        return entries.get(pk=pk)
+    except (PublicationEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def objections_in_scope(user, campaign: Campaign) -> QuerySet[Objection]:
+    """The objections to a campaign's lists that the user answers: every one for the
+    city bureau, those of the user's districts for a district reviewer."""
+    objections = Objection.objects.filter(entry__publication__campaign=campaign)
+    scope = district_scope(user)
+    if scope is not None:
+        objections = objections.filter(entry__district_code__in=scope.values("code"))
+    return objections.select_related("entry", "answered_by").order_by("status", "filed_at")
+
+
+def access_objection(user, pk, *, with_photo: bool = False) -> Objection:
+    objections = Objection.objects.select_related("entry__publication__campaign")
+    if with_photo:
+        objections = objections.exclude(photo="")
+    try:
+        objection = objections.get(pk=pk)
+    except (Objection.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    campaign = objection.entry.publication.campaign
+    if not objections_in_scope(user, campaign).filter(pk=objection.pk).exists():
+        raise Http404
+    return objection

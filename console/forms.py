@@ -2,23 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import District
+from evaluations.audit import REASON_REQUIRED
 from evaluations.models import Answer, Campaign, Criterion, Prerequisite
 from reviews.models import Objection
-from uploads.photos import PhotoRejected
-from uploads.private_media import private_photo
-
-PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
-
-
-def _private_photo(upload):
-    """An evidence or objection photo, checked and re-encoded without its metadata
-    (evaluations.photos) for the private storage; None when none was sent."""
-    if not upload:
-        return None
-    try:
-        return private_photo(upload)
-    except PhotoRejected as error:
-        raise forms.ValidationError(str(error), code="photo_rejected") from None
+from uploads.forms import PHOTO_ACCEPT, clean_private_photo
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -98,9 +85,7 @@ class RequiredReasonForm(forms.Form):
         label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": _("Give a reason: it is recorded and shown with the decision.")
-        },
+        error_messages={"required": REASON_REQUIRED},
     )
 
 
@@ -126,7 +111,7 @@ class CheckForm(forms.Form):
     )
 
     def clean_evidence(self):
-        return _private_photo(self.cleaned_data.get("evidence"))
+        return clean_private_photo(self.cleaned_data.get("evidence"))
 
 
 class ObjectionAnswerForm(forms.Form):
@@ -142,23 +127,5 @@ class ObjectionAnswerForm(forms.Form):
         label=_("Answer"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={
-            "required": _("Give a reason: it is recorded and shown with the decision.")
-        },
+        error_messages={"required": REASON_REQUIRED},
     )
-
-
-class ObjectionForm(forms.ModelForm):
-    photo = forms.FileField(
-        label=_("photo (optional)"),
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
-    )
-
-    def clean_photo(self):
-        return _private_photo(self.cleaned_data.get("photo"))
-
-    class Meta:
-        model = Objection
-        fields = ["contact_name", "contact", "text", "photo"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}

@@ -6,7 +6,7 @@ from django.urls import path
 from .views import accounts as account_views
 from .views import campaigns as views
 from .views import exports as export_views
-from .views import imports, monitoring, showcases
+from .views import imports, monitoring, publications, review, showcases
 
 app_name = "console"
 
@@ -25,10 +25,12 @@ urlpatterns = [
         name="campaign_transition",
     ),
     path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
-    path("campaigns/<slug:slug>/approval/", views.campaign_approval, name="approval"),
-    path("campaigns/<slug:slug>/publish/<str:kind>/", views.campaign_publish, name="publish"),
-    path("campaigns/<slug:slug>/objections/", views.campaign_objections, name="objections"),
-    path("campaigns/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
+    path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
+    path(
+        "campaigns/<slug:slug>/publish/<str:kind>/", publications.campaign_publish, name="publish"
+    ),
+    path("campaigns/<slug:slug>/objections/", publications.campaign_objections, name="objections"),
+    path("campaigns/<slug:slug>/audit.csv", publications.audit_csv, name="audit_csv"),
     path("campaigns/<slug:slug>/results.csv", export_views.results_csv_view, name="results_csv"),
     path("campaigns/<slug:slug>/results.xlsx", export_views.results_xlsx_view, name="results_xlsx"),
     # anti-fraud monitoring (issue 5): flags per community, hold for review, release
@@ -48,18 +50,18 @@ urlpatterns = [
         monitoring.rating_release,
         name="rating_release",
     ),
-    path("enrollments/<int:pk>/", views.enrollment_detail, name="enrollment"),
-    path("enrollments/<int:pk>/checks/", views.enrollment_checks, name="enrollment_checks"),
+    path("enrollments/<int:pk>/", review.enrollment_detail, name="enrollment"),
+    path("enrollments/<int:pk>/checks/", review.enrollment_checks, name="enrollment_checks"),
     path(
         "enrollments/<int:pk>/decide/<str:decision>/",
-        views.enrollment_decide,
+        review.enrollment_decide,
         name="enrollment_decide",
     ),
-    path("checks/<int:pk>/evidence/", views.check_evidence, name="check_evidence"),
-    path("objections/<int:pk>/answer/", views.objection_answer, name="objection_answer"),
-    path("objections/<int:pk>/photo/", views.objection_photo, name="objection_photo"),
-    path("publications/<int:pk>/", views.publication_detail, name="publication"),
-    path("entries/<int:pk>/withdraw/", views.entry_withdraw, name="entry_withdraw"),
+    path("checks/<int:pk>/evidence/", review.check_evidence, name="check_evidence"),
+    path("objections/<int:pk>/answer/", publications.objection_answer, name="objection_answer"),
+    path("objections/<int:pk>/photo/", publications.objection_photo, name="objection_photo"),
+    path("publications/<int:pk>/", publications.publication_detail, name="publication"),
+    path("entries/<int:pk>/withdraw/", publications.entry_withdraw, name="entry_withdraw"),
     # importing communities and companies (communities.importing)
     path("import/", imports.import_upload, name="import"),
     path("import/confirm/", imports.import_confirm, name="import_confirm"),

@@ -9,7 +9,7 @@ apps above may import the core but not the other way round.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
 from .models import AuditEntry, Campaign, Enrollment
@@ -41,8 +41,12 @@ def audit_record(
     )
 
 
+REASON_REQUIRED = gettext_lazy("Give a reason: it is recorded and shown with the decision.")
+
+
 def require_reason(reason: str) -> str:
+    """The one home of "this decision needs a reason" (forms show REASON_REQUIRED)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Give a reason: it is recorded and shown with the decision."))
+        raise DomainError(str(REASON_REQUIRED))
     return reason

@@ -15,6 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.importing import (
+    CREATED,
+    ERROR,
+    UNCHANGED,
+    UPDATED,
+    EnrollmentRowRefused,
+    ImportPlan,
+)
 from communities.models import Community
 
 from .audit import audit_record
@@ -181,3 +189,45 @@ def enrollments_add(campaign: Campaign, communities: Iterable[Community], *, act
         enrolled.add(community.pk)
         result.created.append(enrollment)
     return result
+
+
+class CampaignEnrolment:
+    """Enrolling the communities of an import into a campaign: the campaign side of
+    communities.importing.Enrolment. Each enrollment goes through enrollment_create
+    (its rules and its audit entry, by `actor`)."""
+
+    def __init__(self, campaign: Campaign, actor=None):
+        self.campaign = campaign
+        self.actor = actor
+
+    @property
+    def label(self) -> str:
+        return self.campaign.display_name
+
+    def refusal(self) -> str | None:
+        return enrollment_refusal(self.campaign)
+
+    def enrolled_community_ids(self) -> set[int]:
+        return set(self.campaign.enrollments.values_list("community_id", flat=True))
+
+    def enroll(self, community: Community) -> None:
+        try:
+            enrollment_create(self.campaign, community, actor=self.actor)
+        except DomainError as error:
+            raise EnrollmentRowRefused(str(error)) from error
+
+
+def import_audit(plan: ImportPlan, *, actor, campaign: Campaign | None = None):
+    """The audit entry of an applied import (communities.importing.apply_plan's
+    `on_applied`): what was imported, from which file, with what result."""
+    counts = plan.counts
+    return audit_record(
+        f"import_{plan.kind}",
+        actor=actor,
+        campaign=campaign,
+        subject=f"{plan.kind}: {plan.source}",
+        new=(
+            f"created {counts[CREATED]}, updated {counts[UPDATED]}, "
+            f"unchanged {counts[UNCHANGED]}, skipped {counts[ERROR]}"
+        ),
+    )

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from config.client_ip import client_ip
-from console.forms import ObjectionForm
 from evaluations import throttle
 from evaluations.errors import DomainError
 from evaluations.models import Campaign
 from reviews.models import Publication, PublicationEntry
 from reviews.publishing import objection_file
+
+from .forms import ObjectionForm
 
 
 def _preliminary(slug) -> Publication:

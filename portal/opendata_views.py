@@ -127,4 +127,6 @@ def publication_ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/open_data_index.html", {"campaigns": opendata.published_campaigns()})
+    return render(
+        request, "portal/open_data_index.html", {"campaigns": opendata.published_campaigns()}
+    )

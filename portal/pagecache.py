@@ -204,10 +204,34 @@ def _on_showcase_item(sender, instance, **kwargs) -> None:
     bump(f"community:{_community_of_enrollment(enrollment_id)}")
 
 
+def _on_campaign_changed(sender, campaign, **kwargs) -> None:
+    # Opening, closing or publishing changes what every public page says of it.
+    bump("all")
+
+
+def _on_publication_published(sender, publication, **kwargs) -> None:
+    # A new list, or a new revision of one: its communities, districts and companies,
+    # the list, the home page and the search all change.
+    bump("all")
+
+
+def _on_entry_withdrawn(sender, entry, **kwargs) -> None:
+    entry_changed(entry)
+
+
 def connect_signals() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from communities.models import Community, District, PropertyCompany, Street
+    from evaluations.signals import campaign_changed
+    from reviews.signals import entry_withdrawn, publication_published
+
+    # The domain's own events (sent by its services, never calling the portal).
+    campaign_changed.connect(_on_campaign_changed, dispatch_uid="pagecache-campaign")
+    publication_published.connect(
+        _on_publication_published, dispatch_uid="pagecache-publication-published"
+    )
+    entry_withdrawn.connect(_on_entry_withdrawn, dispatch_uid="pagecache-entry-withdrawn")
     from evaluations.models import Campaign, Criterion
     from reviews.models import Publication, PublicationEntry, ReviewCheck
     from showcases.models import CompanyReply, Showcase, ShowcaseItem

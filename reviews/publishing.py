@@ -316,6 +316,5 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
         new=f"r{new.revision}",
         reason=reason,
     )
-    _announce(new)
     entry_withdrawn.send(sender=PublicationEntry, entry=entry)
     return new

@@ -4,7 +4,7 @@ page cache listens; this app never calls the portal."""
 
 from django.dispatch import Signal
 
-# A list was published (preliminary or final, or a new revision): publication=
+# A list was published, preliminary or final (a withdrawal sends entry_withdrawn): publication=
 publication_published = Signal()
 # An entry of the current final list was withdrawn: entry= (the withdrawn entry)
 entry_withdrawn = Signal()

@@ -26,11 +26,11 @@ CHANGELISTS = [
     "evaluations_enrollment",
     "evaluations_householdcode",
     "evaluations_rating",
-    "evaluations_showcase",
+    "showcases_showcase",
     "evaluations_auditentry",
-    "evaluations_publication",
-    "evaluations_objection",
-    "evaluations_staffprofile",
+    "reviews_publication",
+    "reviews_objection",
+    "console_staffprofile",
 ]
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from communities.models import Community, Street
-from console.exports import HEADERS, campaign_results_rows, results_csv, results_xlsx
+from reviews.exports import HEADERS, campaign_results_rows, results_csv, results_xlsx
 from console.models import StaffProfile
 from console.roles import role_group
 from evaluations.campaigns import enrollment_create

@@ -8,10 +8,12 @@ only the valid rows; importing the same file again changes nothing.
 Messages are asserted in English (the msgids); the pages are Chinese by default.
 """
 
+import ast
 import csv
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -26,6 +28,7 @@ from communities.models import Community, PropertyCompany, Street
 from communities.validators import make_uscc
 from console.models import StaffProfile
 from console.roles import role_group
+from evaluations.campaigns import CampaignEnrolment, import_audit
 from evaluations.models import AuditEntry, Campaign, Enrollment
 from tests.conftest import make_campaign
 
@@ -111,8 +114,18 @@ def good_community_rows():
     ]
 
 
-def run(kind, data, *, filename="file.csv", apply=False, **kwargs):
-    return importing.import_file(kind, data, filename, apply=apply, **kwargs)
+def run(kind, data, *, filename="file.csv", apply=False, campaign=None, actor=None, **kwargs):
+    """Import as the console does: the campaign side and the audit entry come from
+    evaluations (communities know neither)."""
+    return importing.import_file(
+        kind,
+        data,
+        filename,
+        apply=apply,
+        enrolment=CampaignEnrolment(campaign, actor) if campaign is not None else None,
+        on_applied=lambda plan: import_audit(plan, actor=actor, campaign=campaign),
+        **kwargs,
+    )
 
 
 def all_errors(plan):
@@ -530,7 +543,7 @@ def test_an_oversized_file_is_refused():
 
 
 def test_too_many_rows_are_refused(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(importing.tables, "MAX_ROWS", 3)
     rows = [COMMUNITY_HEADER] + [GOOD] * 4
 
     assert run("communities", csv_bytes(rows)).file_errors == [
@@ -645,6 +658,73 @@ def test_a_refused_enrollment_skips_only_its_row_when_importing_valid_rows(place
     assert plan.counts["error"] == 1
     assert set(Community.objects.values_list("name", flat=True)) == {"汉口春天", "江岸花园"}
     assert Enrollment.objects.filter(campaign=campaign).count() == 2
+
+
+def test_the_import_audits_through_audit_record_with_the_actor(city_client, places, city):
+    from evaluations import campaigns
+
+    recorded = []
+    real = campaigns.audit_record
+
+    def spy(action, **kwargs):
+        recorded.append(action)
+        return real(action, **kwargs)
+
+    campaign = make_campaign(slug="draft-2026", status=Campaign.Status.DRAFT)
+    Community.objects.create(
+        district=places["qiaokou"], name="汉口春天", households=1000, company=places["company"]
+    )
+    enrolled_before = Enrollment.objects.create(
+        campaign=campaign,
+        community=Community.objects.get(name="汉口春天"),
+        company=places["company"],
+        households=1000,
+    )
+    token = token_of(upload(city_client, csv_bytes(good_community_rows()), campaign=campaign.pk))
+    assert AuditEntry.objects.count() == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(campaigns, "audit_record", spy)
+        response = city_client.post("/console/import/confirm/", {"token": token})
+
+    assert "Imported: 2 new, 1 updated, 0 unchanged, 0 skipped." in response.content.decode()
+    new_enrollments = Enrollment.objects.filter(campaign=campaign).exclude(pk=enrolled_before.pk)
+    assert new_enrollments.count() == 2
+    assert sorted(recorded) == ["enrollment_created", "enrollment_created", "import_communities"]
+    entries = AuditEntry.objects.all()
+    assert sorted(e.action for e in entries) == sorted(recorded)
+    assert {e.enrollment for e in entries if e.action == "enrollment_created"} == set(
+        new_enrollments
+    )
+    [summary] = [e for e in entries if e.action == "import_communities"]
+    assert (summary.campaign, summary.subject) == (campaign, "communities: 小区.csv")
+    assert summary.new_value == "created 2, updated 1, unchanged 0, skipped 0"
+    assert {(e.actor, e.actor_name) for e in entries} == {(city, "city-importer")}
+    assert {e.campaign for e in entries} == {campaign}
+
+
+def test_communities_import_no_other_app_of_the_project():
+    root = Path(__file__).resolve().parent.parent
+    others = {
+        path.parent.name for path in root.glob("*/__init__.py") if path.parent.name != "config"
+    } - {"communities"}
+    assert {"evaluations", "console", "reviews"} <= others
+    checked, found = 0, []
+    for path in sorted((root / "communities").rglob("*.py")):
+        if "migrations" in path.relative_to(root).parts:
+            continue
+        checked += 1
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in others:
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+    assert checked >= 8  # the importing package included
+    assert found == []
 
 
 # --- templates -----------------------------------------------------------------------

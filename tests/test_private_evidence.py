@@ -254,7 +254,7 @@ def test_the_admin_shows_an_objection_photo_only_as_a_link_to_the_staff_view(cli
     )
     superuser = get_user_model().objects.create_superuser("root", "r@example.org", "x-long-pw-1")
     client.force_login(superuser)
-    page = client.get(reverse("admin:evaluations_objection_change", args=[objection.pk]))
+    page = client.get(reverse("admin:reviews_objection_change", args=[objection.pk]))
     assert page.status_code == 200
     html = page.content.decode()
     assert reverse("console:objection_photo", args=[objection.pk]) in html

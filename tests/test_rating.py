@@ -249,27 +249,26 @@ def test_a_pasted_link_with_a_trailing_character_gets_the_chinese_message(client
 def test_the_rating_form_and_its_submit_make_few_queries(
     client, household_code, criteria, enrollment, django_assert_num_queries
 ):
-    """The code is looked up once per request (with whether it has rated), the
-    criteria come from the cache after the first request, and the submit is: the
-    lock (with the campaign's window), the earlier rating set aside, the rating, its
-    answers — whatever the number of criteria."""
+    """The code is looked up once per request (with whether it has rated) and the
+    criteria once; the submit is: the lock (with the campaign's window), the earlier
+    rating set aside, the rating, its answers in one statement — whatever the number
+    of criteria."""
     url = reverse("evaluations:rate", args=[household_code])
-    client.get(url)  # the campaign's criteria are now cached
-    with django_assert_num_queries(1):  # the code, its community, campaign and company
+    with django_assert_num_queries(2):  # the code with its community …; the criteria
         response = client.get(url)
     assert response.status_code == 200
     data = rating_post_data(criteria, "satisfied")
-    # The code, then in the transaction: lock, earlier rating, rating, answers.
+    # The code and criteria, then in the transaction: lock, earlier rating, rating, answers.
     with CaptureQueriesContext(connection) as captured:
         response = client.post(url, data)
     assert response.status_code == 302
     # (The test runs inside a transaction: the submit's own is a savepoint there.)
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 5, statements
-    assert "FOR UPDATE" in statements[1] or connection.vendor == "sqlite"
+    assert len(statements) == 6, statements
+    assert "FOR UPDATE" in statements[2] or connection.vendor == "sqlite"
     rating = Rating.objects.get(is_current=True)
     assert rating.answers.count() == len(criteria)
-    # Criteria changed: the cached list is forgotten, the new questions are asked.
+    # Criteria changed: the new questions are asked at once.
     enrollment.campaign.criteria.remove(criteria[-1])
     page = client.get(url).content.decode()
     assert criteria[-1].name not in page and criteria[0].name in page

@@ -26,8 +26,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from evaluations.errors import DomainError
-
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 # Pillow names a JPEG with extra pictures "MPO" (cameras' depth maps, phones' HDR
 # gain maps): it is a JPEG, and its first picture is the photo.
@@ -45,7 +43,7 @@ _SRGB = None
 logger = logging.getLogger(__name__)
 
 
-class PhotoRejected(DomainError):
+class PhotoRejected(ValueError):
     """The upload is not a photo we accept; str(error) says why, for the person."""
 
 

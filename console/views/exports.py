@@ -11,20 +11,19 @@ that says so.
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from console.access import district_scope, permission_required
-from console.exports import results_csv, results_xlsx
-from evaluations.models import Campaign
+from console.access import access_campaign, district_scope, permission_required
+from reviews.exports import results_csv, results_xlsx
 from evaluations.tally import RatesNotAvailable
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _export(request, slug: str, build, content_type: str, extension: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = access_campaign(request.user, slug)
     try:
         content = build(campaign, district_scope(request.user))
     except RatesNotAvailable as error:

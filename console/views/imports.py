@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from communities import importing
 from console.access import permission_required
+from evaluations.campaigns import CampaignEnrolment, import_audit
 from evaluations.models import Campaign
 
 STASH_SECONDS = 60 * 60
@@ -89,6 +90,11 @@ class ImportForm(forms.Form):
         return cleaned
 
 
+def _enrolment(campaign, user) -> CampaignEnrolment | None:
+    """The campaign side of an import that enrolls its communities, if one was chosen."""
+    return CampaignEnrolment(campaign, user) if campaign is not None else None
+
+
 def _check_kind_permission(user, kind: str) -> None:
     if kind == importing.COMPANIES and not user.has_perm("communities.add_propertycompany"):
         raise PermissionDenied
@@ -104,7 +110,9 @@ def import_upload(request):
         upload = form.cleaned_data["file"]
         data = b"".join(upload.chunks())
         campaign = form.cleaned_data["campaign"]
-        plan = importing.import_file(kind, data, upload.name, campaign=campaign)
+        plan = importing.import_file(
+            kind, data, upload.name, enrolment=_enrolment(campaign, request.user)
+        )
         if plan.file_errors:
             for error in plan.file_errors:
                 form.add_error("file", error)
@@ -168,10 +176,10 @@ def import_confirm(request):
         stash["kind"],
         stash["data"],
         stash["filename"],
-        campaign=campaign,
+        enrolment=_enrolment(campaign, request.user),
         apply=True,
         valid_only=valid_only,
-        actor=request.user,
+        on_applied=lambda plan: import_audit(plan, actor=request.user, campaign=campaign),
     )
     if not plan.applied:
         if plan.file_errors:

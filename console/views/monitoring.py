@@ -14,12 +14,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from console.access import access_enrollment, is_city, permission_required, scope_enrollments
+from console.access import (
+    access_campaign,
+    access_enrollment,
+    is_city,
+    permission_required,
+    scope_enrollments,
+)
 from console.forms import RequiredReasonForm
 from evaluations.models import Enrollment
 from monitoring import services as monitoring
 
-from .campaigns import PAGE_SIZE, _campaign_for
+from .campaigns import PAGE_SIZE
 
 PERMISSION = "evaluations.monitor_ratings"
 
@@ -34,7 +40,7 @@ def _thresholds() -> dict:
 
 @permission_required(PERMISSION)
 def campaign_monitoring(request, slug):
-    campaign = _campaign_for(request.user, slug)
+    campaign = access_campaign(request.user, slug)
     scope = None
     if not is_city(request.user):
         scope = scope_enrollments(request.user, Enrollment.objects.filter(campaign=campaign))
@@ -60,7 +66,7 @@ def campaign_monitoring(request, slug):
 
 
 def _enrollment(request, slug, pk) -> Enrollment:
-    campaign = _campaign_for(request.user, slug)
+    campaign = access_campaign(request.user, slug)
     return access_enrollment(
         request.user,
         pk,
