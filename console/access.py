@@ -15,7 +15,7 @@ from django.http import Http404
 
 from communities.models import District
 from evaluations.models import Campaign, Enrollment
-from reviews.models import Objection, Publication, PublicationEntry
+from reviews.models import Objection, Publication, PublicationEntry, ReviewCheck
 
 from .models import StaffProfile
 
@@ -145,6 +145,19 @@ def access_entry(user, pk) -> PublicationEntry:
     try:
         return entries.get(pk=pk)
     except (PublicationEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_check(user, pk, *, with_evidence: bool = False) -> ReviewCheck:
+    """A review check of an enrollment within the user's scope."""
+    checks = ReviewCheck.objects.filter(
+        enrollment__in=scope_enrollments(user, Enrollment.objects.all())
+    )
+    if with_evidence:
+        checks = checks.exclude(evidence="")
+    try:
+        return checks.get(pk=pk)
+    except (ReviewCheck.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 

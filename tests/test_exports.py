@@ -13,13 +13,13 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from communities.models import Community, Street
-from reviews.exports import HEADERS, campaign_results_rows, results_csv, results_xlsx
 from console.models import StaffProfile
 from console.roles import role_group
 from evaluations.campaigns import enrollment_create
 from evaluations.codes import generate_code, generate_receipt, hash_code
 from evaluations.models import Campaign, HouseholdCode, Rating
 from evaluations.tally import RatesNotAvailable
+from reviews.exports import HEADERS, campaign_results_rows, results_csv, results_xlsx
 from tests.conftest import make_campaign
 
 pytestmark = pytest.mark.django_db

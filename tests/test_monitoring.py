@@ -26,7 +26,7 @@ from evaluations.models import (
     answer_pattern,
 )
 from evaluations.tally import campaign_tally, campaign_turnout
-from monitoring import services as monitoring
+from monitoring import flags, holds
 from reviews.ballots import publication_ballots
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
@@ -113,7 +113,7 @@ def watched(campaign, community):
 
 
 def flags_of(campaign, enrollment=None):
-    result = monitoring.campaign_monitoring(campaign)
+    result = flags.campaign_monitoring(campaign)
     rows = {r.enrollment_id: r for r in result.communities}
     row = rows.get((enrollment or campaign.enrollments.get()).pk)
     return row.flags if row else []
@@ -240,7 +240,7 @@ def test_a_burst_of_ratings_in_one_slot_is_flagged(campaign, watched):
     assert flags_of(campaign) == []
     craft(watched, 1, start=slot + timedelta(minutes=8))
     assert flags_of(campaign) == ["burst"]
-    row = monitoring.campaign_monitoring(campaign).communities[0]
+    row = flags.campaign_monitoring(campaign).communities[0]
     assert (row.burst_slots, row.burst_ratings) == (1, 10)
 
 
@@ -290,8 +290,8 @@ def test_the_same_mixed_answers_many_times_are_flagged(campaign, watched):
 
 
 def test_forms_filled_in_too_fast_are_flagged(campaign, watched):
-    craft(watched, 2, seconds=monitoring.FAST_SECONDS - 1)
-    craft(watched, 5, seconds=monitoring.FAST_SECONDS)
+    craft(watched, 2, seconds=flags.FAST_SECONDS - 1)
+    craft(watched, 5, seconds=flags.FAST_SECONDS)
     assert flags_of(campaign) == []
     craft(watched, 1, seconds=3, start=T0 + timedelta(days=2))
     assert flags_of(campaign) == ["fast"]
@@ -309,7 +309,7 @@ def test_ratings_from_an_address_that_tried_many_codes_are_flagged(campaign, wat
     assert flags_of(campaign) == []
     FailedCodeAttempt.objects.create(client_ip="198.51.100.99", typed=generate_code())
     assert flags_of(campaign) == ["codes"]
-    [address] = monitoring.campaign_monitoring(campaign).addresses
+    [address] = flags.campaign_monitoring(campaign).addresses
     assert (address.client_ip, address.tries, address.in_sequence, address.ratings) == (
         "198.51.100.99",
         5,
@@ -329,7 +329,7 @@ def test_the_drill_down_names_each_ratings_signs(campaign, watched):
         seconds=5,
         comment="好",
     )
-    flagged = {f.rating.pk: f for f in monitoring.enrollment_flagged_ratings(watched)}
+    flagged = {f.rating.pk: f for f in flags.enrollment_flagged_ratings(watched)}
     assert set(flagged) == {r.pk for r in burst}
     first = flagged[burst[0].pk]
     assert first.flags == ["burst", "address", "pattern", "fast"]
@@ -353,7 +353,7 @@ def test_holding_ratings_takes_them_out_of_the_tally_and_release_puts_them_back(
     campaign, watched, closed, qiaokou_reviewer, client
 ):
     assert campaign_tally(campaign)[watched.pk].responses == 23
-    n = monitoring.ratings_quarantine(
+    n = holds.ratings_quarantine(
         watched, [r.pk for r in closed], actor=qiaokou_reviewer, reason="同一浏览器代评"
     )
     assert n == 3
@@ -368,9 +368,7 @@ def test_holding_ratings_takes_them_out_of_the_tally_and_release_puts_them_back(
     assert page.context["state"] == "held"
     assert "暂不计入" in page.content.decode()
 
-    monitoring.ratings_release(
-        watched, [closed[0].pk], actor=qiaokou_reviewer, reason="已核实为本户"
-    )
+    holds.ratings_release(watched, [closed[0].pk], actor=qiaokou_reviewer, reason="已核实为本户")
     assert campaign_tally(campaign)[watched.pk].responses == 21
     page = client.get(reverse("evaluations:receipt_check"), {"receipt": held.receipt})
     assert page.context["state"] == "counted"
@@ -388,9 +386,7 @@ def test_holding_ratings_takes_them_out_of_the_tally_and_release_puts_them_back(
 def test_held_ratings_are_not_in_the_published_ballots_or_the_digest(
     campaign, watched, closed, qiaokou_reviewer, city_officer
 ):
-    monitoring.ratings_quarantine(
-        watched, [r.pk for r in closed], actor=city_officer, reason="代评"
-    )
+    holds.ratings_quarantine(watched, [r.pk for r in closed], actor=city_officer, reason="代评")
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(watched, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(watched, actor=qiaokou_reviewer)
@@ -409,16 +405,16 @@ def test_held_ratings_are_not_in_the_published_ballots_or_the_digest(
 def test_holding_is_refused_once_the_preliminary_list_is_out(
     campaign, watched, closed, qiaokou_reviewer, city_officer
 ):
-    monitoring.ratings_quarantine(watched, [closed[0].pk], actor=city_officer, reason="代评")
+    holds.ratings_quarantine(watched, [closed[0].pk], actor=city_officer, reason="代评")
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(watched, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(watched, actor=qiaokou_reviewer)
     enrollment_approve(watched, actor=city_officer)
     publication_publish_preliminary(campaign, actor=city_officer)
-    with pytest.raises(monitoring.QuarantineRefused, match="初步名单已公示"):
-        monitoring.ratings_quarantine(watched, [closed[1].pk], actor=city_officer, reason="x")
-    with pytest.raises(monitoring.QuarantineRefused, match="初步名单已公示"):
-        monitoring.ratings_release(watched, [closed[0].pk], actor=city_officer, reason="x")
+    with pytest.raises(holds.QuarantineRefused, match="初步名单已公示"):
+        holds.ratings_quarantine(watched, [closed[1].pk], actor=city_officer, reason="x")
+    with pytest.raises(holds.QuarantineRefused, match="初步名单已公示"):
+        holds.ratings_release(watched, [closed[0].pk], actor=city_officer, reason="x")
     assert Rating.objects.filter(quarantined_at__isnull=False).count() == 1
 
 
@@ -581,7 +577,7 @@ def test_the_community_page_takes_the_same_queries_whatever_the_campaign_size(
 def test_the_thank_you_page_of_a_held_rating_says_so_without_the_answers(
     client, campaign, watched, closed, city_officer
 ):
-    monitoring.ratings_quarantine(watched, [closed[0].pk], actor=city_officer, reason="代评")
+    holds.ratings_quarantine(watched, [closed[0].pk], actor=city_officer, reason="代评")
     page = client.get(reverse("evaluations:receipt", args=[closed[0].receipt]))
     body = page.content.decode()
     assert "此评议已被房管部门暂扣审查，暂不计入统计。" in body

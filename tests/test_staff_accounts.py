@@ -244,3 +244,29 @@ def test_logging_out_needs_a_post(client, city_officer):
     client.force_login(city_officer)
     assert client.get(reverse("console:logout")).status_code == 405
     assert client.get(reverse("console:dashboard")).status_code == 200
+
+
+def test_the_roles_hold_the_permissions_of_the_apps_that_own_them(db):
+    from django.contrib.auth.models import Group
+
+    from console.roles import GROUP_NAMES, Role
+
+    district = Group.objects.get(name=GROUP_NAMES[Role.DISTRICT])
+    names = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in district.permissions.select_related("content_type")
+    }
+    assert {"reviews.answer_objection", "showcases.moderate_showcase"} <= names
+    assert not any(name.startswith("evaluations.answer_") for name in names)
+
+
+def test_a_role_naming_a_permission_that_does_not_exist_fails_loudly(db, monkeypatch):
+    from console import roles
+
+    monkeypatch.setitem(
+        roles.ROLE_PERMISSIONS,
+        roles.Role.DISTRICT,
+        [*roles.ROLE_PERMISSIONS[roles.Role.DISTRICT], "evaluations.answer_objection"],
+    )
+    with pytest.raises(roles.MissingPermission, match="evaluations.answer_objection"):
+        roles.ensure_groups()

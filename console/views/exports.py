@@ -16,8 +16,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from console.access import access_campaign, district_scope, permission_required
-from reviews.exports import results_csv, results_xlsx
 from evaluations.tally import RatesNotAvailable
+from reviews.exports import results_csv, results_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -23,7 +23,7 @@ from console.access import (
 )
 from console.forms import RequiredReasonForm
 from evaluations.models import Enrollment
-from monitoring import services as monitoring
+from monitoring import flags, holds
 
 from .campaigns import PAGE_SIZE
 
@@ -32,9 +32,9 @@ PERMISSION = "evaluations.monitor_ratings"
 
 def _thresholds() -> dict:
     return {
-        name: getattr(monitoring, name)
-        for name in dir(monitoring)
-        if name.isupper() and isinstance(getattr(monitoring, name), int)
+        name: getattr(flags, name)
+        for name in dir(flags)
+        if name.isupper() and isinstance(getattr(flags, name), int)
     }
 
 
@@ -44,7 +44,7 @@ def campaign_monitoring(request, slug):
     scope = None
     if not is_city(request.user):
         scope = scope_enrollments(request.user, Enrollment.objects.filter(campaign=campaign))
-    result = monitoring.campaign_monitoring(campaign, scope)
+    result = flags.campaign_monitoring(campaign, scope)
     flagged = [c for c in result.communities if c.flags]
     held = [c for c in result.communities if c.held]
     page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -58,9 +58,9 @@ def campaign_monitoring(request, slug):
             "held": held,
             "checked": result.checked,
             "addresses": result.addresses,
-            "labels": monitoring.FLAG_LABELS,
+            "labels": flags.FLAG_LABELS,
             "t": _thresholds(),
-            "blocker": monitoring.quarantine_blocker(campaign),
+            "blocker": holds.quarantine_blocker(campaign),
         },
     )
 
@@ -79,7 +79,7 @@ def _enrollment(request, slug, pk) -> Enrollment:
 @permission_required(PERMISSION)
 def community_monitoring(request, slug, pk):
     enrollment = _enrollment(request, slug, pk)
-    flagged = monitoring.enrollment_flagged_ratings(enrollment)
+    flagged = flags.enrollment_flagged_ratings(enrollment)
     return render(
         request,
         "console/monitoring_community.html",
@@ -88,11 +88,11 @@ def community_monitoring(request, slug, pk):
             "enrollment": enrollment,
             "community": enrollment.community,
             "flagged": flagged,
-            "limit_reached": len(flagged) >= monitoring.DRILL_DOWN_LIMIT,
-            "held": monitoring.held_ratings(enrollment),
-            "labels": monitoring.FLAG_LABELS,
+            "limit_reached": len(flagged) >= flags.DRILL_DOWN_LIMIT,
+            "held": holds.held_ratings(enrollment),
+            "labels": flags.FLAG_LABELS,
             "t": _thresholds(),
-            "blocker": monitoring.quarantine_blocker(enrollment.campaign),
+            "blocker": holds.quarantine_blocker(enrollment.campaign),
             "hold_form": RequiredReasonForm(prefix="hold"),
             "release_form": RequiredReasonForm(prefix="release"),
         },
@@ -113,7 +113,7 @@ def _act(request, slug, pk, service, prefix, done_message):
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
-        except monitoring.QuarantineRefused as error:
+        except holds.QuarantineRefused as error:
             messages.error(request, str(error))
         else:
             messages.success(request, done_message % {"n": n})
@@ -127,7 +127,7 @@ def rating_hold(request, slug, pk):
         request,
         slug,
         pk,
-        monitoring.ratings_quarantine,
+        holds.ratings_quarantine,
         "hold",
         _("%(n)d ratings held for review: they do not count until released."),
     )
@@ -140,7 +140,7 @@ def rating_release(request, slug, pk):
         request,
         slug,
         pk,
-        monitoring.ratings_release,
+        holds.ratings_release,
         "release",
         _("%(n)d ratings released."),
     )

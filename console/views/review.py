@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console.access import (
     access_campaign,
+    access_check,
     access_enrollment,
     permission_required,
     staff_member_required,
@@ -29,7 +30,6 @@ from evaluations.tally import (
     criterion_tally,
 )
 from reviews import decisions
-from reviews.models import ReviewCheck
 from showcases.models import ShowcaseItem
 from uploads.private_media import private_file_response
 
@@ -219,6 +219,5 @@ def check_evidence(request, pk):
     city bureau (who approves), never for company staff or the public."""
     if not any(request.user.has_perm(perm) for perm in EVIDENCE_PERMISSIONS):
         raise PermissionDenied
-    check = get_object_or_404(ReviewCheck.objects.exclude(evidence=""), pk=pk)
-    access_enrollment(request.user, check.enrollment_id)
+    check = access_check(request.user, pk, with_evidence=True)
     return private_file_response(check.evidence)
