@@ -5,7 +5,7 @@
 Drops and recreates the dedicated database (its name must start with
 ``manyi_bench``), migrates it, then loads:
 
-* the 13 districts of Wuhan and their streets (from evaluations/demo_data.py);
+* the 13 districts of Wuhan and their streets (from demo/data.py);
 * 1,200 property companies and 10,000 communities, with their pinyin search
   keys computed by the app's own ``communities.search.pinyin_keys``;
 * a published campaign: one enrollment per community, one household code per

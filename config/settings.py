@@ -98,7 +98,7 @@ MIDDLEWARE = [
     # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
     "console.staff_security.StaffSessionTimeoutMiddleware",
     "console.staff_security.SecondFactorMiddleware",
-    # The public pages, whole, in the shared cache (evaluations/pagecache.py): after the
+    # The public pages, whole, in the shared cache (portal/pagecache.py): after the
     # language, the session, the user and the messages are known, which it checks.
     "portal.pagecache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

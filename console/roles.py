@@ -7,10 +7,14 @@ company staff; the city bureau sees every district). Views check both.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 
 from .models import StaffProfile
+
+logger = logging.getLogger(__name__)
 
 Role = StaffProfile.Role
 
@@ -62,10 +66,17 @@ class MissingPermission(ImproperlyConfigured):
     moved without its content types, a typo. Never silently dropped from a role."""
 
 
-def ensure_groups(**kwargs) -> None:
+def ensure_groups(*, plan=None, **kwargs) -> None:
     """Create or update the role groups (run after every migrate, once the apps whose
     permissions they take have theirs: console comes after them in INSTALLED_APPS).
-    Raises MissingPermission, naming each one, rather than give a role less."""
+    Raises MissingPermission, naming each one, rather than give a role less.
+
+    A migrate that unapplies migrations (a rollback) leaves the groups as they are: the
+    permissions of an app taken back to zero are missing on purpose then, and the
+    groups are rebuilt by the next migrate forward."""
+    if plan and any(backwards for _migration, backwards in plan):
+        logger.warning("Migrations were unapplied: the role groups are left as they are.")
+        return
     wanted = {tuple(name.split(".")) for names in ROLE_PERMISSIONS.values() for name in names}
     found = {
         (p.content_type.app_label, p.codename): p

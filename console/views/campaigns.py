@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from communities.models import Community, District
 from console.access import (
@@ -172,10 +173,11 @@ def _available_transitions(user, campaign):
     ]
 
 
+# Lazy: the module may be imported while another language is active.
 TRANSITION_LABELS = {
-    "open": _("Open rating"),
-    "close": _("Close rating"),
-    "archive": _("Archive the campaign"),
+    "open": gettext_lazy("Open rating"),
+    "close": gettext_lazy("Close rating"),
+    "archive": gettext_lazy("Archive the campaign"),
 }
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from console.access import (
@@ -34,9 +35,13 @@ from reviews import publishing
 from reviews.models import Objection, Publication
 from uploads.private_media import private_file_response
 
+# Lazy: the module may be imported while another language is active.
 PUBLISH = {
-    "preliminary": (publishing.publication_publish_preliminary, _("Publish the preliminary list")),
-    "final": (publishing.publication_publish_final, _("Publish the final list")),
+    "preliminary": (
+        publishing.publication_publish_preliminary,
+        gettext_lazy("Publish the preliminary list"),
+    ),
+    "final": (publishing.publication_publish_final, gettext_lazy("Publish the final list")),
 }
 
 

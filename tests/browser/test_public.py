@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from showcases.models import ModerationStatus, Showcase, ShowcaseItem
 from tests.conftest import make_campaign
-from tests.test_portal import publish
+from tests.portal.test_portal import publish
 from uploads import photos
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.media_urlconf")]

@@ -70,7 +70,11 @@ def test_the_import_contract_holds_on_the_tree():
         # places knowing of campaigns
         ("communities/models.py", "import evaluations.models", "communities.models -> evaluations"),
         # one domain app reaching into a sibling
-        ("showcases/services.py", "from reviews import publishing", "showcases.services -> reviews"),
+        (
+            "showcases/services.py",
+            "from reviews import publishing",
+            "showcases.services -> reviews",
+        ),
         # production code importing the demo
         ("console/roles.py", "import demo.data", "console.roles -> demo"),
     ],
@@ -130,3 +134,31 @@ def test_every_audited_action_has_a_name_in_the_audit_log():
     assert literals - AUDIT_ACTIONS.keys() == set()
     for prefix in prefixes:
         assert any(action.startswith(prefix) for action in AUDIT_ACTIONS), prefix
+
+
+def test_no_module_translates_at_import_time():
+    """A module-level `_("…")` with the non-lazy gettext is translated into whichever
+    language is active when the module happens to be imported (a console page then
+    asked its question in English on a Chinese page): module constants use gettext_lazy."""
+    found = []
+    for app in APPS:
+        for path in _python_files(app):
+            tree = ast.parse(path.read_text())
+            eager = any(
+                isinstance(node, ast.ImportFrom)
+                and node.module == "django.utils.translation"
+                and any(a.name == "gettext" and a.asname == "_" for a in node.names)
+                for node in tree.body
+            )
+            if not eager:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Assign | ast.AnnAssign):
+                    calls = [
+                        c
+                        for c in ast.walk(node)
+                        if isinstance(c, ast.Call) and getattr(c.func, "id", None) == "_"
+                    ]
+                    if calls:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

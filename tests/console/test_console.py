@@ -17,8 +17,7 @@ from reviews.decisions import enrollment_approve, enrollment_recommend, review_c
 from reviews.models import Objection, Publication
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
 from showcases.models import Showcase, ShowcaseItem
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 

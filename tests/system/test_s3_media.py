@@ -29,8 +29,7 @@ from config.media_storage import media_storages, public_media_origins
 from evaluations.campaigns import campaign_transition, enrollment_create
 from reviews.models import ReviewCheck
 from showcases.models import ShowcaseItem
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -96,8 +96,7 @@ def test_the_demo_can_end_a_notice_period_only_with_debug(
     from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
     from reviews.models import Publication
     from reviews.publishing import publication_publish_final, publication_publish_preliminary
-
-    from .conftest import add_ratings, make_campaign
+    from tests.conftest import add_ratings, make_campaign
 
     campaign = make_campaign(slug="walk")
     enrollment = enrollment_create(campaign, community)

@@ -4,8 +4,7 @@ import pytest
 from django.test import override_settings
 
 from evaluations.models import Rating
-
-from .conftest import rating_post_data
+from tests.conftest import rating_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ latest state (signals on: the role groups are rebuilt), and the database is flus
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -34,6 +33,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 # The moved models: model name -> the app that has it now (it was in `evaluations`).
+from tests.conftest import remove_audit_rows_on_sqlite
+
 MOVED = {
     "reviewcheck": "reviews",
     "publication": "reviews",
@@ -396,25 +397,6 @@ def staff_districts(profile_pk: int) -> list[int]:
 # --- the migrator ------------------------------------------------------------------------
 
 
-def _remove_audit_rows_on_sqlite() -> None:
-    """The audit log is append-only (triggers, evaluations 0004). The flush after a
-    transactional test is a TRUNCATE on PostgreSQL, which row triggers do not see, but a
-    DELETE on SQLite, which the trigger refuses: there the audit rows go first, with the
-    trigger dropped for that one statement and made again at once (as tests/browser do)."""
-    if connection.vendor != "sqlite":
-        return
-    migration = importlib.import_module("evaluations.migrations.0004_audit_append_only")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM evaluations_auditentry")
-        if not cursor.fetchone()[0]:
-            return
-        cursor.execute("DROP TRIGGER IF EXISTS evaluations_auditentry_no_delete")
-        try:
-            cursor.execute("DELETE FROM evaluations_auditentry")
-        finally:
-            cursor.execute(next(sql for sql in migration.SQLITE_UP if "_no_delete" in sql))
-
-
 @pytest.fixture
 def layout_migrator(migrator):
     from django.contrib.contenttypes.models import ContentType
@@ -423,7 +405,7 @@ def layout_migrator(migrator):
     try:
         migrator.reset()  # the latest state, post_migrate included (the role groups)
     finally:
-        _remove_audit_rows_on_sqlite()
+        remove_audit_rows_on_sqlite()
         ContentType.objects.clear_cache()
 
 

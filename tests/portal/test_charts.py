@@ -11,8 +11,7 @@ from communities.models import District
 from evaluations.models import Enrollment
 from portal.charts import DistrictRate, district_chart_rows, district_rates_svg
 from reviews.models import Publication, PublicationEntry
-
-from .conftest import make_campaign
+from tests.conftest import make_campaign
 
 SVG = "{http://www.w3.org/2000/svg}"
 WUHAN = [

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from console import staff_security
 from console.staff_security import LAST_ACTIVITY_KEY, LOGIN_AT_KEY
-
-from .conftest import rating_post_data
+from tests.conftest import rating_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -27,10 +27,9 @@ from reviews.decisions import enrollment_approve, enrollment_recommend, review_c
 from reviews.publishing import publication_publish_preliminary
 from showcases import services as showcases
 from showcases.models import CompanyReply, ModerationStatus, ShowcaseItem
+from tests.conftest import add_ratings, make_campaign, make_staff
 from uploads import photos
 from uploads.photos import PhotoRejected, process_upload
-
-from .conftest import add_ratings, make_campaign, make_staff
 
 
 @pytest.fixture(autouse=True)

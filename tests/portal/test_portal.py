@@ -22,8 +22,7 @@ from reviews.publishing import (
     publication_publish_preliminary,
 )
 from showcases.models import ModerationStatus, Showcase, ShowcaseItem
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 

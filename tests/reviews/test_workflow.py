@@ -28,8 +28,7 @@ from reviews.publishing import (
     publication_publish_final,
     publication_publish_preliminary,
 )
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 S = Campaign.Status

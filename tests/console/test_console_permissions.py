@@ -14,9 +14,8 @@ from evaluations.campaigns import campaign_transition, enrollment_create
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
 from showcases.services import reply_submit, showcase_item_submit
+from tests.conftest import add_ratings, make_campaign, make_staff
 from uploads.private_media import private_photo
-
-from .conftest import add_ratings, make_campaign, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +79,7 @@ TABLE = [
     ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
-    # one's own account (tests/test_staff_accounts.py): every staff member
+    # one's own account (tests/console/test_staff_accounts.py): every staff member
     ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     # nobody here has a second factor: the code step sends them on

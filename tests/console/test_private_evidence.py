@@ -1,7 +1,7 @@
 """Evidence photos of review checks and photos of objections are for staff only:
 kept outside the public media, re-encoded without EXIF/GPS, and served through a
 view that checks role and district (the permission table covers every persona;
-tests/test_console_permissions.py)."""
+tests/console/test_console_permissions.py)."""
 
 import io
 from pathlib import Path
@@ -17,9 +17,8 @@ from evaluations.campaigns import campaign_transition, enrollment_create
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection, ReviewCheck
 from reviews.publishing import publication_publish_preliminary
+from tests.conftest import add_ratings, make_campaign
 from uploads.private_media import move_public_photos_to_private
-
-from .conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 

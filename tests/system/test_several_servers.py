@@ -37,8 +37,7 @@ import pytest
 from django.conf import settings
 
 from evaluations.models import Rating
-
-from .conftest import make_staff
+from tests.conftest import make_staff
 
 BASE_DIR = Path(settings.BASE_DIR)
 REDIS_URL = os.environ.get("MANYI_TEST_SERVERS_REDIS_URL", "redis://127.0.0.1:6379/12")

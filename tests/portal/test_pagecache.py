@@ -11,9 +11,8 @@ from communities.models import Community
 from reviews.models import Publication, PublicationEntry
 from reviews.publishing import entry_withdraw
 from showcases.models import ModerationStatus, Showcase, ShowcaseItem
-
-from .conftest import make_campaign
-from .test_portal import publish
+from tests.conftest import make_campaign
+from tests.portal.test_portal import publish
 
 pytestmark = pytest.mark.django_db
 

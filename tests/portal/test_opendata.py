@@ -23,8 +23,7 @@ from reviews.publishing import (
     publication_publish_final,
     publication_publish_preliminary,
 )
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.opendata_urlconf")]
 
@@ -138,7 +137,9 @@ def test_the_json_holds_the_final_list_its_revision_and_the_campaigns_rules(clie
         "change_note": "",
         "ratings_digest": final.ratings_digest,
     }
-    assert len(final.ratings_digest) == 64  # the verifiable tally: tests/test_verification.py
+    assert (
+        len(final.ratings_digest) == 64
+    )  # the verifiable tally: tests/reviews/test_verification.py
     assert document["revisions"] == [document["publication"]]
     assert document["entries"] == [
         {

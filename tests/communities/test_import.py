@@ -703,7 +703,7 @@ def test_the_import_audits_through_audit_record_with_the_actor(city_client, plac
 
 
 def test_communities_import_no_other_app_of_the_project():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     others = {
         path.parent.name for path in root.glob("*/__init__.py") if path.parent.name != "config"
     } - {"communities"}

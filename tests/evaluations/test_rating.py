@@ -12,8 +12,7 @@ from django.utils import timezone
 from evaluations.codes import format_code
 from evaluations.models import Campaign, Rating, RatingAnswer
 from evaluations.ratings import InvalidRating, rating_submit
-
-from .conftest import rating_post_data
+from tests.conftest import rating_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -30,8 +30,7 @@ from monitoring import flags, holds
 from reviews.ballots import publication_ballots
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
-
-from .conftest import make_campaign, rating_post_data
+from tests.conftest import make_campaign, rating_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,7 @@ from evaluations.models import Answer, Rating
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection
 from reviews.publishing import publication_publish_preliminary
-
-from .conftest import add_ratings, make_campaign, make_staff
+from tests.conftest import add_ratings, make_campaign, make_staff
 
 pytestmark = pytest.mark.django_db
 

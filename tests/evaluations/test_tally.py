@@ -15,8 +15,7 @@ from evaluations.tally import (
     enrollment_tally,
     percent_floor,
 )
-
-from .conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
 
