@@ -121,13 +121,15 @@ def rating_submit(
     browser_id: str = "",
     now=None,
     criteria: list[Criterion] | None = None,
+    validated: bool = False,
 ) -> Rating:
     """Record a household's rating. The previous counted rating of the same code,
     if any, stays as history and stops counting; exactly one counts.
 
     `code` is the code as typed, or the HouseholdCode the caller has looked up
     already (the rating view does, to show the form); `criteria` the campaign's, if
-    the caller has them.
+    the caller has them; `validated` that the answers come from a RatingForm that
+    has just validated them (the rating view's), which are not validated twice.
 
     Concurrent submits of one code are serialised by a row lock on the code
     (PostgreSQL) or the database's single writer (SQLite); the partial unique
@@ -137,7 +139,8 @@ def rating_submit(
         code = household_code_lookup(code)
     if criteria is None:
         criteria = campaign_criteria(code.enrollment.campaign)
-    comment = validate_rating(overall, answers, comment, criteria)
+    if not validated:
+        comment = validate_rating(overall, answers, comment, criteria)
     for attempt in range(3):
         try:
             with transaction.atomic():

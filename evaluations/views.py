@@ -138,6 +138,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                     user_agent=request.headers.get("User-Agent", ""),
                     form_seconds=seconds,
                     browser_id=browser_id,
+                    validated=True,
                     **form.rating_values(),
                 )
             except WindowClosed as error:
