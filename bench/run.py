@@ -1037,7 +1037,7 @@ def verdicts(report: dict) -> list[dict]:
     rating = r["rating"]
     share = rating["share"]
     add(
-        f"rating (GET + POST) ≥ {RATING_SHARE:.0%} of the ceiling",
+        f"rating (GET + POST) ≥ {RATING_SHARE:.1%} of the ceiling",
         f"{share:.1%} ({rating['answered_per_s']} ratings/s)",
         share >= RATING_SHARE,
     )
