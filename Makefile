@@ -40,9 +40,11 @@ test: install
 	@[ -f $(AXE_JS) ] || ! command -v npm >/dev/null || $(MAKE) --no-print-directory browser-deps || true
 	$(VENV)/bin/pytest
 
-## lint: ruff, and no model change without its migration
+## lint: ruff, the apps' layers (import-linter, docs/architecture.md), and no model
+## change without its migration
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 ## messages: re-extract translatable strings and compile the catalogues

@@ -10,10 +10,11 @@
    CONN_MAX_AGE=60, Redis as the cache — and loads it with wrk at 32 connections:
    the trivial ceiling view, home, the largest district, a community page, a search
    in pinyin and in Chinese — each as a visitor gets it (from the app's page cache,
-   evaluations/pagecache.py) and rendered (a query parameter the cache does not
+   portal/pagecache.py) and rendered (a query parameter the cache does not
    keep) — then the rating flow (GET the form, POST it, distinct codes), and checks
    that every answered submit is in the database once and nothing else is; then a
-   withdrawal through the app's workflow, and which cached pages it invalidated;
+   withdrawal through the app's own reviews.publishing.entry_withdraw, and which
+   cached pages it invalidated;
 4. reads the workers' peak resident memory, and writes docs/benchmarks.md (and
    .cache/bench/results.json).
 
@@ -65,7 +66,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 CACHED_SHARE = 0.60
 CACHED_P99_MS = 50
 SEARCH_SHARE = 0.15
-RATING_SHARE = 0.15
+RATING_SHARE = 0.025  # issue 10: hand-written SQL only if the ORM path is below this
 TALLY_FACTOR = 1.5
 BUILD_SECONDS = 60
 WORKER_MB = 150
@@ -437,7 +438,7 @@ def show(name: str, r: dict) -> None:
 
 
 def check_invalidation(server: Server, pages: dict[str, str], city: dict) -> dict:
-    """The app's page cache after a withdrawal: workflow.entry_withdraw of the measured
+    """The app's page cache after a withdrawal: reviews.publishing.entry_withdraw of the measured
     community's entry (a new revision of the list), then the pages again. Its community,
     its district, the list and home must be rendered afresh once (no X-Page-Cache
     header) and show the change, then be cached again; another district's page must
@@ -446,8 +447,8 @@ def check_invalidation(server: Server, pages: dict[str, str], city: dict) -> dic
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from evaluations import workflow
-    from evaluations.models import PublicationEntry
+    from reviews import publishing
+    from reviews.models import PublicationEntry
 
     entry = (
         PublicationEntry.objects.filter(
@@ -478,7 +479,7 @@ def check_invalidation(server: Server, pages: dict[str, str], city: dict) -> dic
     before = {n: fetch(server, p) for n, p in checked.items()}
     actor = get_user_model().objects.get(username="bench")
     with transaction.atomic():
-        workflow.entry_withdraw(entry, actor=actor, reason="基准测试：验证页面缓存失效")
+        publishing.entry_withdraw(entry, actor=actor, reason="基准测试：验证页面缓存失效")
     connection.close()
     after = {n: fetch(server, p) for n, p in checked.items()}
     again = {n: fetch(server, p) for n, p in checked.items()}
@@ -515,8 +516,9 @@ def measure_tally(city: dict, repeat: int = 7) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluations.models import Campaign, PublicationEntry
+    from evaluations.models import Campaign
     from evaluations.tally import campaign_tally
+    from reviews.models import PublicationEntry
 
     campaign = Campaign.objects.get(slug=city["published_slug"])
     with CaptureQueriesContext(connection) as ctx:
@@ -577,7 +579,7 @@ def measure_search_plans(queries: dict[str, str]) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evaluations import portal
+    from portal import queries as portal
 
     def explain(sql_text: str) -> str:
         with connection.cursor() as cursor:
@@ -834,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
         "search_chinese": "/search/?q=" + urllib.parse.quote(chinese_q),
     }
     # The same pages rendered: a query parameter that the page cache does not keep
-    # (evaluations.pagecache serves and stores only the page's own parameters).
+    # (portal.pagecache serves and stores only the page's own parameters).
     for name in ("home", "district", "community", "search_pinyin", "search_chinese"):
         path = pages[name]
         pages["rendered_" + name] = path + ("&" if "?" in path else "?") + "uncached=1"
@@ -1035,7 +1037,7 @@ def verdicts(report: dict) -> list[dict]:
     rating = r["rating"]
     share = rating["share"]
     add(
-        f"rating (GET + POST) ≥ {RATING_SHARE:.0%} of the ceiling",
+        f"rating (GET + POST) ≥ {RATING_SHARE:.1%} of the ceiling",
         f"{share:.1%} ({rating['answered_per_s']} ratings/s)",
         share >= RATING_SHARE,
     )

@@ -5,7 +5,7 @@
 Drops and recreates the dedicated database (its name must start with
 ``manyi_bench``), migrates it, then loads:
 
-* the 13 districts of Wuhan and their streets (from evaluations/demo_data.py);
+* the 13 districts of Wuhan and their streets (from demo/data.py);
 * 1,200 property companies and 10,000 communities, with their pinyin search
   keys computed by the app's own ``communities.search.pinyin_keys``;
 * a published campaign: one enrollment per community, one household code per
@@ -220,7 +220,7 @@ def ts(dt: datetime) -> str:
 def plan_city(rng: random.Random, n_communities: int, n_ratings: int) -> dict:
     from communities.search import pinyin_keys
     from communities.validators import USCC_ALPHABET, make_uscc
-    from evaluations.demo_data import DISTRICTS
+    from demo.data import DISTRICTS
 
     districts = []
     streets = []

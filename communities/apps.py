@@ -7,4 +7,4 @@ class CommunitiesConfig(AppConfig):
     verbose_name = _("Places and property companies")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from communities import checks  # noqa: F401  (registers the system checks)

@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 LOCAL_BACKEND = "django.core.files.storage.FileSystemStorage"
-PRIVATE_LOCAL_BACKEND = "evaluations.private_media.PrivateFileSystemStorage"
+PRIVATE_LOCAL_BACKEND = "uploads.private_media.PrivateFileSystemStorage"
 DEFAULT_PRIVATE_URL_SECONDS = 300
 
 

@@ -68,8 +68,17 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Bottom to top (docs/architecture.md): places, the core, the domain apps above it,
+    # then the interfaces. The console comes after every app whose permissions its roles
+    # take (console.roles.ensure_groups runs on its post_migrate).
     "communities",
     "evaluations",
+    "reviews",
+    "showcases",
+    "monitoring",
+    "portal",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -87,11 +96,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions end after STAFF_IDLE_TIMEOUT_MINUTES without a request, and after
     # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
-    "evaluations.staff_security.StaffSessionTimeoutMiddleware",
-    "evaluations.staff_security.SecondFactorMiddleware",
-    # The public pages, whole, in the shared cache (evaluations/pagecache.py): after the
+    "console.staff_security.StaffSessionTimeoutMiddleware",
+    "console.staff_security.SecondFactorMiddleware",
+    # The public pages, whole, in the shared cache (portal/pagecache.py): after the
     # language, the session, the user and the messages are known, which it checks.
-    "evaluations.pagecache.PublicPageCacheMiddleware",
+    "portal.pagecache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -159,15 +168,15 @@ else:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "evaluations.staff_security.MinimumLengthValidator",
+        "NAME": "console.staff_security.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {
-        "NAME": "evaluations.staff_security.MaximumLengthValidator",
+        "NAME": "console.staff_security.MaximumLengthValidator",
         "OPTIONS": {"max_length": 128},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "evaluations.staff_security.SequencePasswordValidator"},
+    {"NAME": "console.staff_security.SequencePasswordValidator"},
 ]
 
 # Staff sessions (ASVS V3.3): logged out after this many minutes without a request,
@@ -206,9 +215,7 @@ if PRODUCTION:
     # Hashed, compressed static files served by WhiteNoise (collectstatic at deploy);
     # the laptop's runserver serves them itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
-    STORAGES["staticfiles"] = {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Evidence photos on the file system: outside MEDIA_ROOT, never served by nginx;

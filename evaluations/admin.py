@@ -12,28 +12,22 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .campaigns import campaign_apply_default_rules
+from .errors import DomainError
+from .households import codes_issue
 from .models import (
     AuditEntry,
     Campaign,
     Criterion,
     Enrollment,
     HouseholdCode,
-    Objection,
     Prerequisite,
-    Publication,
-    PublicationEntry,
     Rating,
     RatingAnswer,
-    Showcase,
-    ShowcaseItem,
-    StaffProfile,
 )
-from .services import DomainError, campaign_apply_default_rules, codes_issue
 from .tally import TallyRow, percent_floor, responses_from_counts, tally_row_from_counts
 
 
@@ -283,29 +277,6 @@ class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class ShowcaseItemInline(admin.StackedInline):
-    model = ShowcaseItem
-    extra = 0
-    fields = [
-        ("kind", "criterion", "order", "status"),
-        "title",
-        "body",
-        ("figure_value", "figure_unit"),
-        ("image", "image_is_illustration"),
-        "review_note",
-    ]
-
-
-@admin.register(Showcase)
-class ShowcaseAdmin(admin.ModelAdmin):
-    list_display = ["enrollment", "headline"]
-    list_filter = ["enrollment__campaign", "enrollment__community__district"]
-    search_fields = ["enrollment__community__name", "headline"]
-    list_select_related = ["enrollment__community__district", "enrollment__campaign"]
-    inlines = [ShowcaseItemInline]
-    raw_id_fields = ["enrollment"]
-
-
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Readable, never editable: the database refuses changes anyway."""
@@ -314,73 +285,3 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "campaign"]
     search_fields = ["subject", "actor_name", "reason"]
     date_hierarchy = "at"
-
-
-class PublicationEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = PublicationEntry
-    fields = [
-        "district_name",
-        "community_name",
-        "company_name",
-        "responses",
-        "satisfied",
-        "status",
-        "withdrawal_reason",
-    ]
-    readonly_fields = fields
-    extra = 0
-
-
-@admin.register(Publication)
-class PublicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Published lists are frozen; corrections are new revisions made in the console."""
-
-    list_display = ["campaign", "kind", "revision", "published_at", "notice_ends_at"]
-    list_filter = ["kind", "campaign"]
-    search_fields = ["campaign__name", "change_note"]
-    inlines = [PublicationEntryInline]
-
-
-@admin.register(Objection)
-class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Objections are answered in the console (audited), not edited here."""
-
-    list_display = ["entry", "filed_at", "status", "answered_at"]
-    list_filter = ["status", "entry__publication__campaign"]
-    search_fields = ["entry__community_name", "text", "answer"]
-    list_select_related = ["entry"]
-    # The photo is private: it has no address of its own, only the console's view.
-    exclude = ["photo"]
-    readonly_fields = ["photo_link"]
-
-    @admin.display(description=_("photo (optional)"))
-    def photo_link(self, obj):
-        if not obj.photo:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("console:objection_photo", args=[obj.pk]),
-            gettext("Photo"),
-        )
-
-
-@admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "company"]
-    list_filter = ["role", "districts"]
-    search_fields = ["user__username", "company__name"]
-    filter_horizontal = ["districts"]
-    autocomplete_fields = ["company"]
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
-
-
-admin.site.site_header = _("Manyi · administration")
-admin.site.site_title = _("Manyi administration")
-admin.site.index_title = _("Satisfaction programme")

@@ -3,7 +3,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Answer, Criterion
-from .services import COMMENT_MAX_LENGTH
+
+COMMENT_MAX_LENGTH = 500
 
 
 class CodeForm(forms.Form):
@@ -72,28 +73,10 @@ class RatingForm(forms.Form):
     def answers(self) -> dict[int, str]:
         return {c.pk: self.cleaned_data[self.field_name(c)] for c in self.criteria}
 
-    @classmethod
-    def clean_quickly(cls, data, criteria: list[Criterion]) -> dict | None:
-        """The cleaned answers of a submission that passes every rule of this form, as
-        is_valid() and cleaned_data would give them; None for any other, which the
-        form itself then validates and shows with its messages.
-
-        Most submissions are complete, and building the form (a choice field per
-        criterion, copied per request) cost more than the rest of the submit."""
-        values = Answer.values
-        overall = data.get("overall")
-        if overall not in values:
-            return None
-        answers = {}
-        for criterion in criteria:
-            answer = data.get(cls.field_name(criterion))
-            if answer not in values:
-                return None
-            answers[criterion.pk] = answer
-        comment = data.get("comment") or ""
-        if not isinstance(comment, str):
-            return None
-        comment = comment.strip()
-        if len(comment) > COMMENT_MAX_LENGTH or "\x00" in comment:
-            return None
-        return {"overall": overall, "answers": answers, "comment": comment}
+    def rating_values(self) -> dict:
+        """What ratings.rating_submit takes, from a valid form."""
+        return {
+            "overall": self.cleaned_data["overall"],
+            "answers": self.answers(),
+            "comment": self.cleaned_data["comment"],
+        }

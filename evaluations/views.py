@@ -1,31 +1,23 @@
-import re
-
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import escape
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from config.client_ip import client_ip
 
-from . import monitoring, throttle
+from . import fingerprints, throttle
 from .codes import CODE_ALPHABET, format_code, normalize_code
 from .forms import CodeForm, RatingForm
 from .models import Rating
-from .services import (
+from .ratings import (
     CodeUnknown,
     InvalidRating,
     WindowClosed,
-    campaign_criteria_versioned,
+    campaign_criteria,
     check_window,
     household_code_lookup,
     household_has_rated,
@@ -89,7 +81,7 @@ def code_entry(request: HttpRequest) -> HttpResponse:
             ),
         )
     throttle.record_failure(request)
-    monitoring.record_failed_code(request, request.GET.get("code", ""))
+    fingerprints.record_failed_code(request, request.GET.get("code", ""))
     return render(request, "evaluations/code_entry.html", {"form": form}, status=400)
 
 
@@ -103,7 +95,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         household_code = household_code_lookup(code)
     except CodeUnknown as error:
         throttle.record_failure(request)
-        monitoring.record_failed_code(request, code)
+        fingerprints.record_failed_code(request, code)
         form = CodeForm(initial={"code": code})
         return render(
             request,
@@ -126,27 +118,18 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
         )
 
-    version, criteria = campaign_criteria_versioned(campaign)
-    browser_id = monitoring.browser_id_of(request)
-    form = None
-    # Anti-fraud signals (evaluations.monitoring): when the form was first shown, and
+    criteria = campaign_criteria(campaign)
+    browser_id = fingerprints.browser_id_of(request)
+    # Anti-fraud signals (evaluations.fingerprints): when the form was first shown, and
     # which browser. Missing or forged values are recorded as unknown, never refused.
     started = ""
     if request.method == "POST":
-        started = request.POST.get(monitoring.FORM_STARTED_FIELD, "")[:200]
-        seconds = monitoring.form_seconds(started, code)
+        started = request.POST.get(fingerprints.FORM_STARTED_FIELD, "")[:200]
+        seconds = fingerprints.form_seconds(started, code)
         if seconds is None:
             started = ""
-        cleaned = RatingForm.clean_quickly(request.POST, criteria)
-        if cleaned is None:
-            form = RatingForm(request.POST, criteria=criteria)
-            if form.is_valid():
-                cleaned = {
-                    "overall": form.cleaned_data["overall"],
-                    "answers": form.answers(),
-                    "comment": form.cleaned_data["comment"],
-                }
-        if cleaned is not None:
+        form = RatingForm(request.POST, criteria=criteria)
+        if form.is_valid():
             try:
                 rating = rating_submit(
                     household_code,
@@ -155,7 +138,8 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                     user_agent=request.headers.get("User-Agent", ""),
                     form_seconds=seconds,
                     browser_id=browser_id,
-                    **cleaned,
+                    validated=True,
+                    **form.rating_values(),
                 )
             except WindowClosed as error:
                 return render(
@@ -165,126 +149,21 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                     status=403,
                 )
             except InvalidRating as error:
-                form = form or RatingForm(request.POST, criteria=criteria)
-                form.is_valid()
                 form.add_error(None, str(error))
             else:
                 return redirect(reverse("evaluations:receipt", args=[rating.receipt]))
-    already_rated = household_has_rated(household_code)
-    values = {
-        "campaign_name": campaign.display_name,
-        "community_name": enrollment.community.display_name,
-        "district_name": enrollment.community.district.display_name,
-        "company_name": enrollment.company.name,
-        "closes_at": date_format(timezone.localtime(campaign.closes_at), "Y-m-d H:i"),
-        "code_display": context["code_display"],
-        "form_started": started or monitoring.form_started_token(code),
-        "csrf_token": get_token(request),
-        "path": request.get_full_path(),
-    }
-    if form is None:
-        # A new form: the page as rendered once per campaign, criteria version,
-        # language and notice, with this household's values put in their places.
-        page = _rating_page(request, campaign, version, criteria, already_rated)
-        response = HttpResponse(page.fill(values))
     else:
-        context.update(
-            values,
-            form=form,
-            already_rated=already_rated,
-            form_started_field=monitoring.FORM_STARTED_FIELD,
-        )
-        status = 400 if form.errors else 200
-        response = render(request, "evaluations/rate.html", context, status=status)
+        form = RatingForm(criteria=criteria)
+    context.update(
+        form=form,
+        already_rated=household_has_rated(household_code),
+        form_started=started or fingerprints.form_started_token(code),
+        form_started_field=fingerprints.FORM_STARTED_FIELD,
+    )
+    response = render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
     if not browser_id:
-        monitoring.set_browser_cookie(response, monitoring.new_browser_id())
+        fingerprints.set_browser_cookie(response, fingerprints.new_browser_id())
     return response
-
-
-class _Page:
-    """A page rendered with a marker in place of each per-request value; filled in
-    by one pass over its pieces, each value escaped (the markers stand where the
-    template's own {{ value }} would have escaped it)."""
-
-    MARK = "\x1emanyi:{}\x1e"
-    SPLIT = re.compile("\x1emanyi:([a-z_]+)\x1e")
-
-    def __init__(self, rendered: str):
-        self.pieces = self.SPLIT.split(rendered)
-
-    @classmethod
-    def marks(cls, names) -> dict[str, str]:
-        return {name: cls.MARK.format(name) for name in names}
-
-    def fill(self, values: dict[str, str]) -> str:
-        pieces = self.pieces[:]
-        for i in range(1, len(pieces), 2):
-            pieces[i] = escape(values[pieces[i]])
-        return "".join(pieces)
-
-
-_PAGE_VALUES = (
-    "campaign_name",
-    "community_name",
-    "district_name",
-    "company_name",
-    "closes_at",
-    "code_display",
-    "form_started",
-    "csrf_token",
-    "path",
-)
-
-
-class _PathOnly:
-    """Stands for the request in the page's template (base.html's language switch
-    reads request.get_full_path); everything else about the request is per request."""
-
-    def get_full_path(self) -> str:
-        return _Page.MARK.format("path")
-
-
-# Rendered rating pages and questions of unbound rating forms, in this process,
-# under (campaign id, criteria version, language[, already rated]). The version
-# (services.campaign_criteria_versioned) changes with any change of a criterion or of
-# a campaign's criteria, on every server, so a stale entry is never used; what
-# depends on the household, the campaign's own fields or the request is filled in
-# per request (_PAGE_VALUES).
-_PAGES: dict[tuple, _Page] = {}
-_QUESTIONNAIRES: dict[tuple[int, str, str], str] = {}
-QUESTIONNAIRES_KEPT = 64
-
-
-def _rating_page(request, campaign, version: str, criteria, already_rated: bool) -> _Page:
-    key = (campaign.pk, version, get_language(), already_rated)
-    page = _PAGES.get(key)
-    if page is None:
-        context = _Page.marks(_PAGE_VALUES)
-        context.update(
-            request=_PathOnly(),
-            form=None,
-            questionnaire=_questionnaire(campaign, version, criteria),
-            already_rated=already_rated,
-            form_started_field=monitoring.FORM_STARTED_FIELD,
-        )
-        page = _Page(render_to_string("evaluations/rate.html", context, request=request))
-        if len(_PAGES) >= QUESTIONNAIRES_KEPT:
-            _PAGES.clear()
-        _PAGES[key] = page
-    return page
-
-
-def _questionnaire(campaign, version: str, criteria) -> str:
-    key = (campaign.pk, version, get_language())
-    html = _QUESTIONNAIRES.get(key)
-    if html is None:
-        html = render_to_string(
-            "evaluations/_questionnaire.html", {"form": RatingForm(criteria=criteria)}
-        )
-        if len(_QUESTIONNAIRES) >= QUESTIONNAIRES_KEPT:
-            _QUESTIONNAIRES.clear()
-        _QUESTIONNAIRES[key] = html
-    return html
 
 
 @never_cache
@@ -341,7 +220,7 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     """Is the rating with this receipt the one that counts for its household?
 
     Four answers and nothing more: it counts; it is held for review by the bureau
-    (quarantined, evaluations.monitoring) and does not count for now; a later rating of
+    (quarantined, the monitoring app) and does not count for now; a later rating of
     the same household counts instead; no rating has this receipt. Never the answers, the community or
     the time (docs/verification.md explains why, and what it cannot hide).
     """

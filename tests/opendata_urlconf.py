@@ -2,6 +2,6 @@
 not depend on how config/urls.py includes them."""
 
 from config import urls as site_urls
-from evaluations import opendata_urls
+from portal import urls as portal_urls
 
-urlpatterns = [*opendata_urls.urlpatterns, *site_urls.urlpatterns]
+urlpatterns = [*portal_urls.urlpatterns, *site_urls.urlpatterns]

@@ -1,6 +1,6 @@
 """Indexes for the public search (issue 6), on PostgreSQL only.
 
-The search (evaluations.portal.search) matches any part of a name: “汉口” in
+The search (portal.queries.search) matches any part of a name: “汉口” in
 汉口春天, “hankou” in its pinyin. A B-tree cannot serve a match in the middle of a
 string, so on PostgreSQL:
 

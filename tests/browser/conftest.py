@@ -32,12 +32,13 @@ gets:
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.conftest import remove_audit_rows_on_sqlite
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -156,28 +157,11 @@ def browser(_playwright):
 # --- the database -------------------------------------------------------------------
 
 
-def _audit_migration():
-    return importlib.import_module("evaluations.migrations.0004_audit_append_only")
-
-
 @pytest.fixture
 def browser_db(transactional_db, django_db_serialized_rollback):
     """The database of a browser test; see the module docstring."""
     yield
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL flushes with TRUNCATE, which the row trigger does not refuse.
-    migration = _audit_migration()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM evaluations_auditentry")
-        if not cursor.fetchone()[0]:
-            return
-        cursor.execute("DROP TRIGGER IF EXISTS evaluations_auditentry_no_delete")
-        try:
-            cursor.execute("DELETE FROM evaluations_auditentry")
-        finally:
-            cursor.execute(next(sql for sql in migration.SQLITE_UP if "_no_delete" in sql))
+    remove_audit_rows_on_sqlite()
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ migrations' rows (the default criteria) restored before the next one."""
 
 import pytest
 
+from evaluations.campaigns import campaign_transition
 from evaluations.models import AuditEntry, Criterion
-from evaluations.workflow import campaign_transition
 
 pytestmark = pytest.mark.browser
 

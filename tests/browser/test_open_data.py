@@ -7,10 +7,9 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
-from evaluations.charts import DistrictRate, district_rates_svg
-from evaluations.models import Publication, PublicationEntry
-
-from ..conftest import make_campaign
+from portal.charts import DistrictRate, district_rates_svg
+from reviews.models import Publication, PublicationEntry
+from tests.conftest import make_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.opendata_urlconf")]
 

@@ -8,11 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from evaluations import photos
-from evaluations.models import ModerationStatus, Showcase, ShowcaseItem
-from tests.test_portal import publish
-
-from ..conftest import make_campaign
+from showcases.models import ModerationStatus, Showcase, ShowcaseItem
+from tests.conftest import make_campaign
+from tests.portal.test_portal import publish
+from uploads import photos
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.media_urlconf")]
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from evaluations.households import codes_issue
 from evaluations.models import Rating
-from evaluations.services import codes_issue
 
 pytestmark = pytest.mark.browser
 

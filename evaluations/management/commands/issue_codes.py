@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from communities.models import Community
-from evaluations import services
+from evaluations import errors, households
 from evaluations.models import Campaign, Enrollment
 from evaluations.notices import household_notices_pdf
 
@@ -88,14 +88,14 @@ class Command(BaseCommand):
         # One transaction: if the codes cannot be printed or written, none are issued.
         try:
             with transaction.atomic():
-                codes = services.codes_issue(enrollment, count)
+                codes = households.codes_issue(enrollment, count)
                 if output_path is None:
                     for code in codes:
                         self.stdout.write(code)
                     self.stdout.flush()
                 else:
                     _write_new_file(output_path, household_notices_pdf(enrollment, codes))
-        except services.DomainError as error:
+        except errors.DomainError as error:
             raise CommandError(str(error)) from error
         except OSError as error:
             raise CommandError(

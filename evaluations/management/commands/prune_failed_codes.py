@@ -6,7 +6,7 @@ anti-fraud monitoring of a campaign while it runs; they are not kept longer."""
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from evaluations.monitoring import prune_failed_codes
+from evaluations.fingerprints import prune_failed_codes
 
 
 class Command(BaseCommand):

@@ -1,0 +1,131 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import District
+from evaluations.audit import REASON_REQUIRED
+from evaluations.models import Answer, Campaign, Criterion, Prerequisite
+from reviews.models import Objection
+from uploads.forms import PHOTO_ACCEPT, clean_private_photo
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class CampaignForm(forms.ModelForm):
+    satisfied_answers = forms.MultipleChoiceField(
+        label=_("answers counted as satisfied"),
+        choices=Answer.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[Answer.SATISFIED, Answer.BASICALLY_SATISFIED],
+    )
+    criteria = forms.ModelMultipleChoiceField(
+        label=_("criteria"),
+        queryset=Criterion.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+    )
+    prerequisites = forms.ModelMultipleChoiceField(
+        label=_("prerequisites"),
+        queryset=Prerequisite.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "name_en",
+            "slug",
+            "description",
+            "opens_at",
+            "closes_at",
+            "threshold_percent",
+            "min_responses",
+            "min_coverage_percent",
+            "satisfied_answers",
+            "notice_days",
+            "criteria",
+            "prerequisites",
+        ]
+        widgets = {
+            "opens_at": DateTimeInput(),
+            "closes_at": DateTimeInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault(
+                "criteria",
+                list(Criterion.objects.filter(is_default=True).values_list("pk", flat=True)),
+            )
+            self.initial.setdefault(
+                "prerequisites",
+                list(Prerequisite.objects.filter(is_default=True).values_list("pk", flat=True)),
+            )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": REASON_REQUIRED},
+    )
+
+
+class EnrollDistrictForm(forms.Form):
+    district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.all())
+
+
+class CheckForm(forms.Form):
+    """One prerequisite or criterion: met or not, a note, an optional photo."""
+
+    met = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("yes", _("Met")), ("no", _("Not met"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose met or not met.")},
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    evidence = forms.FileField(
+        label=_("Evidence photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+
+    def clean_evidence(self):
+        return clean_private_photo(self.cleaned_data.get("evidence"))
+
+
+class ObjectionAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (Objection.Status.UPHELD, _("Upheld: drop the community from the final list")),
+            (Objection.Status.DISMISSED, _("Dismissed")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": REASON_REQUIRED},
+    )

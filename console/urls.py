@@ -1,0 +1,91 @@
+"""The staff console, under /console/ in the "console" namespace."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import accounts as account_views
+from .views import campaigns as views
+from .views import exports as export_views
+from .views import imports, monitoring, publications, review, showcases
+
+app_name = "console"
+
+urlpatterns = [
+    path("login/", views.ConsoleLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("login/verify/", account_views.otp_verify, name="otp_verify"),
+    path("account/second-factor/", account_views.otp_setup, name="otp_setup"),
+    path("account/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
+    path("", views.dashboard, name="dashboard"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
+    path(
+        "campaigns/<slug:slug>/step/<str:action>/",
+        views.campaign_transition,
+        name="campaign_transition",
+    ),
+    path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
+    path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
+    path(
+        "campaigns/<slug:slug>/publish/<str:kind>/", publications.campaign_publish, name="publish"
+    ),
+    path("campaigns/<slug:slug>/objections/", publications.campaign_objections, name="objections"),
+    path("campaigns/<slug:slug>/audit.csv", publications.audit_csv, name="audit_csv"),
+    path("campaigns/<slug:slug>/results.csv", export_views.results_csv_view, name="results_csv"),
+    path("campaigns/<slug:slug>/results.xlsx", export_views.results_xlsx_view, name="results_xlsx"),
+    # anti-fraud monitoring (issue 5): flags per community, hold for review, release
+    path("campaigns/<slug:slug>/monitoring/", monitoring.campaign_monitoring, name="monitoring"),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/",
+        monitoring.community_monitoring,
+        name="monitoring_community",
+    ),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/hold/",
+        monitoring.rating_hold,
+        name="rating_hold",
+    ),
+    path(
+        "campaigns/<slug:slug>/monitoring/<int:pk>/release/",
+        monitoring.rating_release,
+        name="rating_release",
+    ),
+    path("enrollments/<int:pk>/", review.enrollment_detail, name="enrollment"),
+    path("enrollments/<int:pk>/checks/", review.enrollment_checks, name="enrollment_checks"),
+    path(
+        "enrollments/<int:pk>/decide/<str:decision>/",
+        review.enrollment_decide,
+        name="enrollment_decide",
+    ),
+    path("checks/<int:pk>/evidence/", review.check_evidence, name="check_evidence"),
+    path("objections/<int:pk>/answer/", publications.objection_answer, name="objection_answer"),
+    path("objections/<int:pk>/photo/", publications.objection_photo, name="objection_photo"),
+    path("publications/<int:pk>/", publications.publication_detail, name="publication"),
+    path("entries/<int:pk>/withdraw/", publications.entry_withdraw, name="entry_withdraw"),
+    # importing communities and companies (communities.importing)
+    path("import/", imports.import_upload, name="import"),
+    path("import/confirm/", imports.import_confirm, name="import_confirm"),
+    path(
+        "import/template/<slug:kind>.xlsx",
+        imports.import_template_xlsx,
+        name="import_template_xlsx",
+    ),
+    path(
+        "import/template/<slug:kind>.csv", imports.import_template_csv, name="import_template_csv"
+    ),
+    # showcases and company replies (showcases.services)
+    path("showcases/", showcases.showcase_list, name="showcases"),
+    path("showcases/<int:pk>/", showcases.showcase_detail, name="showcase"),
+    path("showcases/<int:pk>/add/<str:kind>/", showcases.showcase_add, name="showcase_add"),
+    path("showcases/<int:pk>/headline/", showcases.showcase_headline, name="showcase_headline"),
+    path("showcases/<int:pk>/reply/", showcases.showcase_reply, name="showcase_reply"),
+    path("showcase-items/<int:pk>/edit/", showcases.showcase_item_edit, name="showcase_item_edit"),
+    path(
+        "showcase-items/<int:pk>/withdraw/",
+        showcases.showcase_item_withdraw,
+        name="showcase_item_withdraw",
+    ),
+    path("moderation/", showcases.moderation_queue, name="moderation"),
+    path("moderation/items/<int:pk>/", showcases.moderation_item, name="moderation_item"),
+    path("moderation/replies/<int:pk>/", showcases.moderation_reply, name="moderation_reply"),
+]

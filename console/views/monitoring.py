@@ -1,0 +1,146 @@
+"""The anti-fraud monitoring pages of the console (异常监测, issue 5 item 4).
+
+City staff see every community of a campaign, district staff their districts'
+(another district's community is a 404); company staff have no access (403).
+Detection and quarantine live in evaluations.monitoring; the pages never show
+how anyone rated.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from console.access import (
+    access_campaign,
+    access_enrollment,
+    is_city,
+    permission_required,
+    scope_enrollments,
+)
+from console.forms import RequiredReasonForm
+from evaluations.models import Enrollment
+from monitoring import flags, holds
+
+from .campaigns import PAGE_SIZE
+
+PERMISSION = "evaluations.monitor_ratings"
+
+
+def _thresholds() -> dict:
+    return {
+        name: getattr(flags, name)
+        for name in dir(flags)
+        if name.isupper() and isinstance(getattr(flags, name), int)
+    }
+
+
+@permission_required(PERMISSION)
+def campaign_monitoring(request, slug):
+    campaign = access_campaign(request.user, slug)
+    scope = None
+    if not is_city(request.user):
+        scope = scope_enrollments(request.user, Enrollment.objects.filter(campaign=campaign))
+    result = flags.campaign_monitoring(campaign, scope)
+    flagged = [c for c in result.communities if c.flags]
+    held = [c for c in result.communities if c.held]
+    page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/monitoring.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "flagged_count": len(flagged),
+            "held": held,
+            "checked": result.checked,
+            "addresses": result.addresses,
+            "labels": flags.FLAG_LABELS,
+            "t": _thresholds(),
+            "blocker": holds.quarantine_blocker(campaign),
+        },
+    )
+
+
+def _enrollment(request, slug, pk) -> Enrollment:
+    campaign = access_campaign(request.user, slug)
+    return access_enrollment(
+        request.user,
+        pk,
+        Enrollment.objects.filter(campaign=campaign).select_related(
+            "campaign", "community__district", "company"
+        ),
+    )
+
+
+@permission_required(PERMISSION)
+def community_monitoring(request, slug, pk):
+    enrollment = _enrollment(request, slug, pk)
+    flagged = flags.enrollment_flagged_ratings(enrollment)
+    return render(
+        request,
+        "console/monitoring_community.html",
+        {
+            "campaign": enrollment.campaign,
+            "enrollment": enrollment,
+            "community": enrollment.community,
+            "flagged": flagged,
+            "limit_reached": len(flagged) >= flags.DRILL_DOWN_LIMIT,
+            "held": holds.held_ratings(enrollment),
+            "labels": flags.FLAG_LABELS,
+            "t": _thresholds(),
+            "blocker": holds.quarantine_blocker(enrollment.campaign),
+            "hold_form": RequiredReasonForm(prefix="hold"),
+            "release_form": RequiredReasonForm(prefix="release"),
+        },
+    )
+
+
+def _act(request, slug, pk, service, prefix, done_message):
+    enrollment = _enrollment(request, slug, pk)
+    form = RequiredReasonForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    else:
+        try:
+            n = service(
+                enrollment,
+                request.POST.getlist("rating"),
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except holds.QuarantineRefused as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done_message % {"n": n})
+    return redirect("console:monitoring_community", slug=enrollment.campaign.slug, pk=enrollment.pk)
+
+
+@require_POST
+@permission_required(PERMISSION)
+def rating_hold(request, slug, pk):
+    return _act(
+        request,
+        slug,
+        pk,
+        holds.ratings_quarantine,
+        "hold",
+        _("%(n)d ratings held for review: they do not count until released."),
+    )
+
+
+@require_POST
+@permission_required(PERMISSION)
+def rating_release(request, slug, pk):
+    return _act(
+        request,
+        slug,
+        pk,
+        holds.ratings_release,
+        "release",
+        _("%(n)d ratings released."),
+    )

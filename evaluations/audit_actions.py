@@ -1,0 +1,43 @@
+"""The audit log's actions and how each is named to a person. Every app's decisions
+are listed here, so that the log reads the same wherever an entry came from; a new
+audited step adds its action here (the audit test fails on an unnamed one)."""
+
+from django.utils.translation import gettext_lazy as _
+
+AUDIT_ACTIONS = {
+    "campaign_created": _("Campaign created"),
+    "campaign_open": _("Rating opened"),
+    "campaign_close": _("Rating closed"),
+    "campaign_archive": _("Campaign archived"),
+    "enrollment_created": _("Enrolled"),
+    "codes_issued": _("Household codes issued"),
+    "check_recorded": _("Check recorded"),
+    "recommended": _("Recommended"),
+    "rejected": _("Not recommended"),
+    "approved": _("Approved"),
+    "returned": _("Returned"),
+    "dropped": _("Dropped after objection"),
+    "preliminary_published": _("Preliminary list published"),
+    "objection_filed": _("Objection filed"),
+    "objection_upheld": _("Objection upheld"),
+    "objection_dismissed": _("Objection dismissed"),
+    "final_published": _("Final list published"),
+    "notice_shortened": _("Notice period ended early (demo)"),
+    "entry_withdrawn": _("Entry withdrawn"),
+    "import_communities": _("Communities imported"),
+    "import_companies": _("Companies imported"),
+    "showcase_item_submitted": _("Showcase material submitted"),
+    "showcase_item_updated": _("Showcase material changed"),
+    "showcase_item_withdrawn": _("Showcase material withdrawn"),
+    "showcase_item_approved": _("Showcase material approved"),
+    "showcase_item_rejected": _("Showcase material rejected"),
+    "showcase_headline_set": _("Showcase headline changed"),
+    "reply_submitted": _("Company reply submitted"),
+    "reply_approved": _("Company reply approved"),
+    "reply_rejected": _("Company reply rejected"),
+    "rating_quarantined": _("Rating held for review"),
+    "rating_released": _("Rating released"),
+}
+
+# Actions whose before/after hold texts, not statuses.
+AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_"))}

@@ -1,0 +1,224 @@
+"""Open data: a campaign's published list as CSV and JSON (SPEC step 7, issue 4),
+and its anonymous ballots (issue 5: the verifiable tally).
+
+Only published facts: the entries of a *final* list exactly as they were frozen
+when published (PublicationEntry), the campaign's public rules, the list's
+revision history with each revision's ratings digest, and the anonymous ballots
+of the entries on the list (keyed code hash, answers, receipt: evaluations.ballots).
+Nothing of a community that is not on the list, no comment, no household code, no
+review note, no objection, no person.
+
+The schema is documented in docs/open-data.md and is a stable interface: add
+fields at the end if you must, never rename or reorder them, and bump
+SCHEMA_VERSION (which is part of the ETag) when the output changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from reviews.ballots import BALLOT_FIELDS, publication_ballots
+from reviews.models import Publication, PublicationEntry
+
+# 2: adds `ratings_digest` to `publication` and `revisions[]` (nothing renamed).
+SCHEMA_VERSION = 2
+
+# One row of the CSV, one object of the JSON "entries": names are stable.
+ENTRY_FIELDS = [
+    "campaign_slug",
+    "revision",
+    "published_at",
+    "district_code",
+    "district_name",
+    "district_name_en",
+    "street_name",
+    "community_name",
+    "community_name_en",
+    "company_name",
+    "company_credit_code",
+    "households",
+    "responses",
+    "satisfied",
+    "rate_percent",
+    "status",
+    "withdrawal_reason",
+]
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def open_data_publication(slug: str, revision: int | None = None) -> Publication | None:
+    """The campaign's final list: the current revision, or the one asked for.
+
+    None when the campaign has no final list (draft, open, closed or in its public
+    notice): such a campaign has published nothing that open data could show.
+    """
+    publications = Publication.objects.select_related("campaign")
+    if revision is None:
+        publications = publications.current()
+    else:
+        publications = publications.final().filter(revision=revision)
+    return publications.filter(campaign__slug=slug).first()
+
+
+def publication_etag(publication: Publication) -> str:
+    """A published revision never changes, so its key and revision name its content."""
+    return f"v{SCHEMA_VERSION}-{publication.pk}-r{publication.revision}"
+
+
+def iso_datetime(value) -> str:
+    """ISO 8601 in the city's time zone, to the second: 2020-05-20T10:00:00+08:00."""
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _percent(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def entry_record(entry: PublicationEntry, publication: Publication) -> dict[str, Any]:
+    rate = entry.rate_percent
+    return {
+        "campaign_slug": publication.campaign.slug,
+        "revision": publication.revision,
+        "published_at": iso_datetime(publication.published_at),
+        "district_code": entry.district_code,
+        "district_name": entry.district_name,
+        "district_name_en": entry.district_name_en,
+        "street_name": entry.street_name,
+        "community_name": entry.community_name,
+        "community_name_en": entry.community_name_en,
+        "company_name": entry.company_name,
+        "company_credit_code": entry.company_credit_code,
+        "households": entry.households,
+        "responses": entry.responses,
+        "satisfied": entry.satisfied,
+        "rate_percent": _percent(rate) if rate is not None else None,
+        "status": entry.status,
+        "withdrawal_reason": entry.withdrawal_reason,
+    }
+
+
+def _entries(publication: Publication):
+    return publication.entries.order_by("district_code", "community_name", "pk")
+
+
+def publication_records(publication: Publication) -> list[dict[str, Any]]:
+    return [entry_record(entry, publication) for entry in _entries(publication)]
+
+
+def publication_document(publication: Publication) -> dict[str, Any]:
+    """The JSON document: the campaign and its rules, this revision, every revision
+    of the final list, and the entries. Four queries, whatever the list's length."""
+    campaign = publication.campaign
+    revisions = campaign.publications.final().order_by("revision")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "campaign": {
+            "slug": campaign.slug,
+            "name": campaign.name,
+            "name_en": campaign.name_en,
+            "threshold_percent": _percent(campaign.threshold_percent),
+            "min_responses": campaign.min_responses,
+            "min_coverage_percent": _percent(campaign.min_coverage_percent),
+            "satisfied_answers": list(campaign.satisfied_answers),
+            "criteria": [
+                {"code": c.code, "name": c.name, "name_en": c.name_en}
+                for c in campaign.criteria.order_by("order", "code")
+            ],
+        },
+        "publication": {
+            "revision": publication.revision,
+            "published_at": iso_datetime(publication.published_at),
+            "change_note": publication.change_note,
+            "ratings_digest": publication.ratings_digest,
+        },
+        "revisions": [
+            {
+                "revision": r.revision,
+                "published_at": iso_datetime(r.published_at),
+                "change_note": r.change_note,
+                "ratings_digest": r.ratings_digest,
+            }
+            for r in revisions
+        ],
+        "entries": publication_records(publication),
+    }
+
+
+def publication_json(publication: Publication) -> bytes:
+    document = publication_document(publication)
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe; the JSON
+    keeps the text as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def publication_csv(publication: Publication) -> bytes:
+    """UTF-8 with a BOM (so that Excel reads the Chinese), a header row of the field
+    names, one row per entry. Two queries."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ENTRY_FIELDS)
+    for record in publication_records(publication):
+        writer.writerow([_spreadsheet_safe(record[name]) for name in ENTRY_FIELDS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+class _Echo:
+    """A file that hands back what is written to it: the csv module writes one row
+    at a time into it, and each row goes straight to the response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _ballot_cell(value: str) -> str:
+    """Like the list's CSV, but exactly reversible, since the digest covers the exact
+    text: a cell starting with a formula character *or an apostrophe* gets one
+    leading apostrophe, so a reader drops the first apostrophe of any cell that has one."""
+    if value.startswith((*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def ballots_csv_chunks(publication: Publication):
+    """The ballots of a publication as CSV, in code-hash order, streamed: UTF-8 with
+    a BOM, a header row of the field names, one row per ballot."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff".encode() + writer.writerow(BALLOT_FIELDS).encode("utf-8")
+    for ballot in publication_ballots(publication):
+        row = [_ballot_cell(value) for value in ballot.csv_row()]
+        yield writer.writerow(row).encode("utf-8")
+
+
+def published_campaigns() -> list[dict[str, Any]]:
+    """Every campaign with a final list, newest first, with its revisions (newest
+    first) and how many communities each lists. One query."""
+    publications = (
+        Publication.objects.final()
+        .select_related("campaign")
+        .annotate(listed=Count("entries", filter=Q(entries__status=PublicationEntry.Status.LISTED)))
+        .order_by("-campaign__opens_at", "campaign_id", "-revision")
+    )
+    campaigns: dict[int, dict[str, Any]] = {}
+    for publication in publications:
+        item = campaigns.setdefault(
+            publication.campaign_id,
+            {"campaign": publication.campaign, "current": publication, "earlier": []},
+        )
+        if item["current"] is not publication:
+            item["earlier"].append(publication)
+    return list(campaigns.values())

@@ -1,0 +1,270 @@
+"""What the public portal reads: only published facts.
+
+Everything here starts from the current revision of each campaign's final
+list (Publication.objects.current()); nothing reads ratings, review notes or
+the tally, so nothing unpublished can leak into a public page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import get_language
+
+from communities.models import Community, District, PropertyCompany
+from communities.search import is_latin, normalize_query
+from evaluations.models import Campaign
+from reviews.models import Publication, PublicationEntry
+
+# A search shows the first SEARCH_FIRST communities found, and up to SEARCH_LIMIT on asking.
+SEARCH_FIRST = 20
+SEARCH_LIMIT = 50
+MIN_LATIN_QUERY = 2
+
+
+def current_publications() -> QuerySet[Publication]:
+    """The current final list of every published (or archived) campaign, newest first."""
+    return (
+        Publication.objects.current()
+        .filter(campaign__status__in=[Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED])
+        .select_related("campaign")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def current_publication(slug: str) -> Publication | None:
+    return current_publications().filter(campaign__slug=slug).first()
+
+
+def listed(publication: Publication) -> QuerySet[PublicationEntry]:
+    return publication.entries.filter(status=PublicationEntry.Status.LISTED)
+
+
+def with_community(entries: QuerySet[PublicationEntry]) -> QuerySet[PublicationEntry]:
+    """Entries with the id of their community, for links, without a query per row."""
+    return entries.annotate(community_id=F("enrollment__community_id"))
+
+
+@dataclass
+class DistrictCount:
+    district: District
+    count: int
+
+
+def district_counts(publication: Publication) -> list[DistrictCount]:
+    """Every district of the city with its number of listed communities (zeros too)."""
+    counts = dict(
+        listed(publication)
+        .values_list("district_code")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("district_code", "n")
+    )
+    return [DistrictCount(d, counts.get(d.code, 0)) for d in District.objects.order_by("code")]
+
+
+@dataclass
+class SearchEntry:
+    """A community's entry on a current list, as the search shows it."""
+
+    status: str
+    campaign_name: str
+    withdrawal_reason: str
+    satisfied: int
+    responses: int
+
+    @property
+    def rate_percent(self):
+        from evaluations.tally import percent_floor
+
+        return percent_floor(Fraction(self.satisfied, self.responses) if self.responses else None)
+
+    @property
+    def confidence(self):
+        from evaluations.tally import wilson_interval
+
+        return wilson_interval(self.satisfied, self.responses)
+
+
+@dataclass
+class SearchHit:
+    """A community found, with what its line shows (names in the page's language)."""
+
+    pk: int
+    url: str
+    name: str
+    district: str
+    street: str
+    company: str
+    entries: list[SearchEntry] = field(default_factory=list)
+
+
+@dataclass
+class SearchCompany:
+    pk: int
+    url: str
+    name: str
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SearchHit]
+    companies: list[SearchCompany]
+    too_short: bool = False
+    truncated: bool = False
+    limit: int = 0
+
+
+TRIGRAM = 3  # pg_trgm's trigrams: a LIKE '%…%' shorter than this has none to look up
+
+
+def _name_predicates(queryset: QuerySet, query: str) -> tuple[QuerySet, list[Q]]:
+    """How rows of `queryset` (communities or companies) match `query`: predicates that
+    each have an index on PostgreSQL (communities/migrations/0003_search_indexes.py):
+
+    * pinyin typed: the full pinyin contains it (pg_trgm), or the initials start
+      with it (B-tree), or the name contains it (pg_trgm on UPPER(name)); for two
+      letters, which have no trigram, the full pinyin must *start* with them;
+    * Chinese typed: the name contains it — pg_trgm from three characters on, the
+      index of the name's single characters and pairs (manyi_name_grams) for one
+      or two.
+
+    On SQLite (laptop, tests) the same rules with plain LIKE; no index needed there.
+    Returns the queryset (with the grams expression where needed) and the predicates.
+    """
+    postgres = connections[queryset.db].vendor == "postgresql"
+    short = len(query) < TRIGRAM
+    predicates = []
+    if is_latin(query):
+        predicates.append(Q(pinyin__startswith=query) if short else Q(pinyin__contains=query))
+        predicates.append(Q(pinyin_initials__startswith=query))
+    if postgres and short:
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import Func, TextField
+
+        queryset = queryset.alias(
+            name_grams=Func(
+                F("name"),
+                function="manyi_name_grams",
+                output_field=ArrayField(TextField()),
+            )
+        )
+        predicates.append(Q(name_grams__contains=[query.upper()]))
+    else:
+        predicates.append(Q(name__icontains=query))
+    return queryset, predicates
+
+
+def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
+    """Communities (and companies) by name: partial Chinese ("汉口"), full pinyin
+    ("hankou") or initials ("hkct"); each community with the current lists it is on.
+
+    The communities found by each predicate on their own name and those found by
+    their company's name are a UNION of index scans (one OR across the company's join
+    could use no index: a full scan of every community), of which the first `limit`
+    (SEARCH_FIRST, or up to SEARCH_LIMIT when asked for more) in the city's order are
+    read. Four queries whatever the number of hits. The rows are read as values, not
+    model instances, and the hits carry what their line shows: building and rendering
+    50 model trees was most of a search's time."""
+    query = normalize_query(raw_query)
+    limit = max(1, min(limit, SEARCH_LIMIT))
+    if not query:
+        return SearchResult(query, [], [], limit=limit)
+    if is_latin(query) and len(query) < MIN_LATIN_QUERY:
+        return SearchResult(query, [], [], too_short=True, limit=limit)
+    # Companies too, one part per predicate: an OR of them is planned as a scan of
+    # every company (measured at 4 ms of PostgreSQL's time for 1,200 companies).
+    companies_qs, company_predicates = _name_predicates(PropertyCompany.objects.order_by(), query)
+    company_parts = [companies_qs.filter(p) for p in company_predicates]
+    columns = ("pk", "district__code", "name")
+    # One part per predicate, so that the planner takes each one's index whatever it
+    # estimates of the others (an OR of them may be planned as a scan of every row).
+    communities_qs, predicates = _name_predicates(Community.objects.order_by(), query)
+    parts = [communities_qs.filter(p).values_list(*columns) for p in predicates]
+    parts += [
+        Community.objects.order_by()
+        .filter(company__in=companies.values("pk"))
+        .values_list(*columns)
+        for companies in company_parts
+    ]
+    # The first limit + 1 in the city's order (district, name), by their ids: the rows
+    # are then read by primary key, never by a scan of every community.
+    first = parts[0].union(*parts[1:]).order_by("district__code", "name")[: limit + 1]
+    order = {pk: i for i, (pk, _code, _name) in enumerate(first)}
+    truncated = len(order) > limit
+    order = {pk: i for pk, i in order.items() if i < limit}
+    english = (get_language() or "").startswith("en")
+    rows = sorted(
+        Community.objects.filter(pk__in=order)
+        .order_by()
+        .values_list(
+            "pk",
+            "name",
+            "name_en",
+            "district__name",
+            "district__name_en",
+            "street__name",
+            "company__name",
+        ),
+        key=lambda row: order[row[0]],
+    )
+    community_url = _url_maker("community")
+    hits = [
+        SearchHit(
+            pk,
+            community_url(pk),
+            name_en if english and name_en else name,
+            district_en if english and district_en else district,
+            street or "",
+            company or "",
+        )
+        for pk, name, name_en, district, district_en, street, company in rows
+    ]
+    by_pk = {hit.pk: hit for hit in hits}
+    entries = (
+        PublicationEntry.objects.filter(
+            enrollment__community__in=list(order),
+            publication__in=current_publications().values("pk"),
+        )
+        .order_by("-publication__published_at")
+        .values_list(
+            "enrollment__community_id",
+            "status",
+            "publication__campaign__name",
+            "publication__campaign__name_en",
+            "withdrawal_reason",
+            "satisfied",
+            "responses",
+        )
+    )
+    for community_id, status, campaign, campaign_en, reason, satisfied, responses in entries:
+        by_pk[community_id].entries.append(
+            SearchEntry(
+                status,
+                campaign_en if english and campaign_en else campaign,
+                reason,
+                satisfied,
+                responses,
+            )
+        )
+    company_url = _url_maker("company")
+    named = [companies.values_list("pk", "name") for companies in company_parts]
+    companies = [
+        SearchCompany(pk, company_url(pk), name)
+        for pk, name in named[0].union(*named[1:]).order_by("name")[:10]
+    ]
+    # Communities on a list first, then the rest, each group in the city's order.
+    hits.sort(key=lambda hit: not any(e.status == "listed" for e in hit.entries))
+    return SearchResult(query, hits, companies, truncated=truncated, limit=limit)
+
+
+def _url_maker(name: str):
+    """pk -> the address of the page `name` of that pk: reversed once, not per row."""
+    marker = 987654321
+    before, after = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{before}{pk}{after}"

@@ -1,0 +1,33 @@
+"""The public pages (no namespace: home, campaign_list, district, search, community,
+company, notice, open data …). The open-data addresses are a stable interface (SPEC)."""
+
+from django.urls import path
+
+from . import notice_views, opendata_views, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("lang/", views.switch_language, name="switch_language"),
+    path("lists/<slug:slug>/", views.campaign_list, name="campaign_list"),
+    path("lists/<slug:slug>/<str:code>/", views.district_page, name="district"),
+    path("search/", views.search, name="search"),
+    path("communities/<int:pk>/", views.community_page, name="community"),
+    path("companies/<int:pk>/", views.company_page, name="company"),
+    path("notice/<slug:slug>/", notice_views.notice, name="notice"),
+    path(
+        "notice/<slug:slug>/object/<int:entry_id>/",
+        notice_views.objection_create,
+        name="notice_objection",
+    ),
+    path("notice/<slug:slug>/thanks/", notice_views.objection_done, name="notice_objection_done"),
+    # Open data. The ballots address comes before the list's CSV, which would otherwise
+    # take "<slug>-ballots" for a campaign slug.
+    path("open-data/", opendata_views.index, name="open_data_index"),
+    path(
+        "open-data/<slug:slug>-ballots.csv",
+        opendata_views.publication_ballots_csv,
+        name="open_data_ballots",
+    ),
+    path("open-data/<slug:slug>.csv", opendata_views.publication_csv, name="open_data_csv"),
+    path("open-data/<slug:slug>.json", opendata_views.publication_json, name="open_data_json"),
+]

@@ -1,0 +1,269 @@
+"""A campaign's results for staff, per district, as CSV and XLSX (issue 3, item 5).
+
+One row per enrollment, counted by SQL aggregates (Enrollment.objects.with_tally)
+and judged by the same rules as the review pages (tally.TallyRow), rates rounded
+down to one decimal so that 89.96% never shows as 90.0%. The column headers are
+a fixed Chinese format, like the import templates: spreadsheets and scripts
+downstream rely on them whatever the language of the person exporting.
+
+Rates are nobody's business while residents can still rate: for a campaign in
+draft or open, every function here raises tally.RatesNotAvailable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from communities.models import District
+from evaluations.models import Campaign, Enrollment
+from evaluations.tally import RatesNotAvailable, TallyRow, percent_floor
+
+HEADERS = [
+    "区",
+    "区划代码",
+    "街道",
+    "小区",
+    "物业服务企业",
+    "户数",
+    "评议数",
+    "满意数",
+    "满意率(%)",
+    "参评率(%)",
+    "是否达标",
+    "未达标原因",
+    "审核状态",
+]
+SUMMARY_HEADERS = [
+    "区",
+    "区划代码",
+    "参评小区数",
+    "户数",
+    "评议数",
+    "满意数",
+    "满意率(%)",
+    "参评率(%)",
+    "达标小区数",
+]
+SUMMARY_TOTAL = "合计"
+SUMMARY_SHEET = "汇总"
+_RATE_COLUMNS = {"满意率(%)", "参评率(%)"}
+# A spreadsheet runs a cell starting with these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    district_code: str
+    district_name: str
+    street: str
+    community: str
+    company: str
+    tally: TallyRow
+    review_status: str
+
+    @property
+    def eligible(self) -> bool:
+        return self.tally.eligible
+
+    def cells(self) -> list:
+        """The row under HEADERS; rates as text with one decimal, rounded down."""
+        tally = self.tally
+        rate = tally.rate_percent
+        return [
+            self.district_name,
+            self.district_code,
+            self.street,
+            self.community,
+            self.company,
+            tally.households,
+            tally.responses,
+            tally.satisfied,
+            "" if rate is None else str(rate),
+            str(tally.coverage_percent),
+            _("Yes") if tally.eligible else _("No"),
+            "；".join(tally.reasons),
+            self.review_status,
+        ]
+
+
+def campaign_results_rows(
+    campaign: Campaign, districts: QuerySet[District] | Iterable[District] | None = None
+) -> list[ResultRow]:
+    """One row per enrollment of the campaign, in the given districts (None: all)."""
+    if not campaign.rates_visible:
+        raise RatesNotAvailable(
+            _("Rates are not shown while the campaign is open; only turnout is.")
+        )
+    enrollments = (
+        Enrollment.objects.with_tally(campaign)
+        .select_related("community__district", "community__street", "company")
+        .order_by("community__district__code", "community__name", "pk")
+    )
+    if districts is not None:
+        enrollments = enrollments.filter(community__district__in=districts)
+    rows = []
+    for enrollment in enrollments:
+        community = enrollment.community
+        rows.append(
+            ResultRow(
+                district_code=community.district.code,
+                district_name=community.district.name,
+                street=community.street.name if community.street_id else "",
+                community=community.name,
+                company=enrollment.company.name,
+                tally=TallyRow(
+                    enrollment.pk,
+                    enrollment.households,
+                    enrollment.responses,
+                    enrollment.satisfied,
+                    campaign,
+                ),
+                review_status=enrollment.get_review_status_display(),
+            )
+        )
+    return rows
+
+
+def _safe_text(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def results_csv(
+    campaign: Campaign, districts: QuerySet[District] | Iterable[District] | None = None
+) -> bytes:
+    """Every row in one file, UTF-8 with a BOM so that Excel reads the Chinese right."""
+    rows = campaign_results_rows(campaign, districts)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow([_safe_text(cell) for cell in row.cells()])
+    return out.getvalue().encode("utf-8-sig")
+
+
+@dataclass
+class _DistrictTotal:
+    code: str
+    name: str
+    enrollments: int = 0
+    households: int = 0
+    responses: int = 0
+    satisfied: int = 0
+    eligible: int = 0
+
+    def add(self, row: ResultRow) -> None:
+        self.enrollments += 1
+        self.households += row.tally.households
+        self.responses += row.tally.responses
+        self.satisfied += row.tally.satisfied
+        self.eligible += row.eligible
+
+    def cells(self) -> list:
+        rate = percent_floor(Fraction(self.satisfied, self.responses)) if self.responses else None
+        coverage = (
+            percent_floor(Fraction(self.responses, self.households)) if self.households else None
+        )
+        return [
+            self.name,
+            self.code,
+            self.enrollments,
+            self.households,
+            self.responses,
+            self.satisfied,
+            "" if rate is None else str(rate),
+            "" if coverage is None else str(coverage),
+            self.eligible,
+        ]
+
+
+def results_xlsx(
+    campaign: Campaign, districts: QuerySet[District] | Iterable[District] | None = None
+) -> bytes:
+    """A summary sheet, then one sheet per district; frozen headers, sized columns."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    rows = campaign_results_rows(campaign, districts)
+    by_district: dict[str, list[ResultRow]] = {}
+    totals: dict[str, _DistrictTotal] = {}
+    grand = _DistrictTotal(code="", name=SUMMARY_TOTAL)
+    for row in rows:
+        by_district.setdefault(row.district_code, []).append(row)
+        totals.setdefault(row.district_code, _DistrictTotal(row.district_code, row.district_name))
+        totals[row.district_code].add(row)
+        grand.add(row)
+
+    workbook = Workbook()
+    workbook.properties.title = campaign.name
+    summary = workbook.active
+    summary.title = SUMMARY_SHEET
+    _write_sheet(
+        summary,
+        SUMMARY_HEADERS,
+        [t.cells() for t in totals.values()] + ([grand.cells()] if totals else []),
+    )
+    if totals:
+        for cell in summary[summary.max_row]:
+            cell.font = Font(bold=True)
+    used_titles = {SUMMARY_SHEET}
+    for code, district_rows in by_district.items():
+        title = _sheet_title(totals[code].name or code, used_titles)
+        _write_sheet(workbook.create_sheet(title), HEADERS, [r.cells() for r in district_rows])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "Sheet"
+    candidate, n = title, 2
+    while candidate in used:
+        suffix = f" ({n})"
+        candidate, n = title[: 31 - len(suffix)] + suffix, n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _write_sheet(sheet, headers: list[str], rows: list[list]) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F4E3E1")
+    widths = [_display_width(h) for h in headers]
+    for values in rows:
+        sheet.append([None] * len(headers))
+        line = sheet.max_row
+        for index, (header, value) in enumerate(zip(headers, values, strict=True), start=1):
+            cell = sheet.cell(row=line, column=index)
+            if header in _RATE_COLUMNS and value != "":
+                cell.value = Decimal(value)
+                cell.number_format = "0.0"
+            elif isinstance(value, str):
+                cell.value = value
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            else:
+                cell.value = value
+            widths[index - 1] = max(widths[index - 1], _display_width(str(value)))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def _display_width(text: str) -> int:
+    # Chinese characters take two columns in a spreadsheet's default font.
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)

@@ -1,0 +1,320 @@
+"""The public notice and the lists (SPEC steps 6 and 8): the preliminary list and
+its notice period, objections and their answers, the final list with its ballots
+digest, and withdrawals as new revisions.
+
+Each operation is atomic, checks the state it acts on, writes an audit entry
+(evaluations.audit) and raises a DomainError with a message for the person when
+the rules do not allow it. Each publication is announced by a domain event
+(reviews.signals); the portal listens, this module never calls it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from evaluations.audit import audit_record, require_reason
+from evaluations.errors import DomainError
+from evaluations.models import Campaign, Enrollment, ReviewStatus
+from evaluations.signals import campaign_changed
+from evaluations.tally import TallyRow, campaign_tally
+
+from .ballots import publication_digest
+from .models import Objection, Publication, PublicationEntry
+from .signals import entry_withdrawn, publication_published
+
+Status = Campaign.Status
+
+
+class PublicationRefused(DomainError):
+    pass
+
+
+class ObjectionRefused(DomainError):
+    pass
+
+
+def _announce(publication: Publication) -> None:
+    publication_published.send(sender=Publication, publication=publication)
+
+
+def _frozen_entry(publication: Publication, enrollment: Enrollment, row: TallyRow):
+    community = enrollment.community
+    return PublicationEntry(
+        publication=publication,
+        enrollment=enrollment,
+        community_name=community.name,
+        community_name_en=community.name_en,
+        district_code=community.district.code,
+        district_name=community.district.name,
+        district_name_en=community.district.name_en,
+        street_name=community.street.name if community.street_id else "",
+        company_name=enrollment.company.name,
+        company_credit_code=enrollment.company.credit_code,
+        households=row.households,
+        responses=row.responses,
+        satisfied=row.satisfied,
+    )
+
+
+def _copy_entry(publication: Publication, entry: PublicationEntry, **changes):
+    fields = {
+        f.name: getattr(entry, f.name)
+        for f in PublicationEntry._meta.concrete_fields
+        if f.name not in ("id", "publication")
+    }
+    fields.update(changes)
+    return PublicationEntry(publication=publication, **fields)
+
+
+@transaction.atomic
+def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> Publication:
+    """Publish the approved communities as the preliminary list: the notice period
+    (公示) starts, and anyone may object until it ends."""
+    now = now or timezone.now()
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != Status.CLOSED:
+        raise PublicationRefused(
+            _(
+                "The preliminary list is published after rating closes; the campaign is “%(status)s”."
+            )
+            % {"status": campaign.get_status_display()}
+        )
+    if campaign.publications.exists():
+        raise PublicationRefused(_("The preliminary list has already been published."))
+    enrollments = campaign.enrollments.select_related(
+        "community__district", "community__street", "company"
+    )
+    waiting = enrollments.filter(review_status=ReviewStatus.RECOMMENDED).count()
+    if waiting:
+        raise PublicationRefused(
+            _("%(n)d recommendations still wait for the city's decision.") % {"n": waiting}
+        )
+    approved = list(enrollments.filter(review_status=ReviewStatus.APPROVED))
+    if not approved:
+        raise PublicationRefused(_("No approved community: there is nothing to publish."))
+    tally = campaign_tally(campaign)
+    not_eligible = [e.community.name for e in approved if not tally[e.pk].eligible]
+    if not_eligible:  # the rules changed under an approval: never publish such an entry
+        raise PublicationRefused(
+            _("Not eligible but approved: %(names)s.") % {"names": "、".join(not_eligible)}
+        )
+    publication = Publication.objects.create(
+        campaign=campaign,
+        kind=Publication.Kind.PRELIMINARY,
+        revision=1,
+        published_at=now,
+        published_by=actor,
+        notice_ends_at=now + timedelta(days=campaign.notice_days),
+    )
+    PublicationEntry.objects.bulk_create(
+        [_frozen_entry(publication, e, tally[e.pk]) for e in approved]
+    )
+    audit_record(
+        "preliminary_published",
+        actor=actor,
+        campaign=campaign,
+        new=_("%(n)d communities; notice until %(until)s")
+        % {
+            "n": len(approved),
+            "until": timezone.localtime(publication.notice_ends_at).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    _announce(publication)
+    return publication
+
+
+@transaction.atomic
+def objection_file(
+    entry: PublicationEntry,
+    *,
+    contact_name: str,
+    contact: str,
+    text: str,
+    photo=None,
+    client_ip: str | None = None,
+    now=None,
+) -> Objection:
+    now = now or timezone.now()
+    entry = PublicationEntry.objects.select_related("publication__campaign").get(pk=entry.pk)
+    publication = entry.publication
+    if not publication.notice_open(now) or publication.campaign.status != Status.CLOSED:
+        raise ObjectionRefused(
+            _("The notice period of this list has ended; objections are closed.")
+        )
+    if not (contact_name or "").strip() or not (contact or "").strip() or not (text or "").strip():
+        raise ObjectionRefused(_("Give your name, a phone number or e-mail, and the objection."))
+    objection = Objection.objects.create(
+        entry=entry,
+        contact_name=contact_name.strip()[:50],
+        contact=contact.strip()[:100],
+        text=text.strip()[:2000],
+        photo=photo or "",
+        filed_at=now,
+        client_ip=client_ip or None,
+    )
+    audit_record(
+        "objection_filed",
+        enrollment=entry.enrollment,
+        campaign=publication.campaign,
+        subject=f"{entry.community_name} · #{objection.pk}",
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_answer(objection: Objection, *, actor, upheld: bool, answer: str) -> Objection:
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("entry__enrollment", "entry__publication__campaign")
+        .get(pk=objection.pk)
+    )
+    answer = require_reason(answer)
+    if objection.status != Objection.Status.OPEN:
+        raise ObjectionRefused(_("This objection has already been answered."))
+    campaign = objection.entry.publication.campaign
+    if campaign.status != Status.CLOSED:
+        raise ObjectionRefused(
+            _("The final list is published; objections can no longer change it.")
+        )
+    objection.status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
+    objection.answer = answer
+    objection.answered_by = actor
+    objection.answered_at = timezone.now()
+    objection.save()
+    enrollment = objection.entry.enrollment
+    if upheld and enrollment.review_status != ReviewStatus.DROPPED:
+        old = enrollment.review_status
+        enrollment.review_status = ReviewStatus.DROPPED
+        enrollment.review_reason = answer
+        enrollment.save(update_fields=["review_status", "review_reason"])
+        audit_record(
+            "dropped",
+            actor=actor,
+            enrollment=enrollment,
+            old=old,
+            new=ReviewStatus.DROPPED,
+            reason=answer,
+        )
+    audit_record(
+        "objection_upheld" if upheld else "objection_dismissed",
+        actor=actor,
+        enrollment=enrollment,
+        campaign=campaign,
+        subject=f"{objection.entry.community_name} · #{objection.pk}",
+        reason=answer,
+    )
+    return objection
+
+
+@transaction.atomic
+def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publication:
+    """After the notice period, with every objection answered: the final list,
+    frozen; the campaign becomes published."""
+    now = now or timezone.now()
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != Status.CLOSED:
+        raise PublicationRefused(
+            _("The final list can be published once, from a closed campaign; it is “%(status)s”.")
+            % {"status": campaign.get_status_display()}
+        )
+    preliminary = campaign.publications.filter(kind=Publication.Kind.PRELIMINARY).first()
+    if preliminary is None:
+        raise PublicationRefused(_("Publish the preliminary list for public notice first."))
+    if preliminary.notice_open(now):
+        raise PublicationRefused(
+            _("The notice period runs until %(until)s.")
+            % {"until": timezone.localtime(preliminary.notice_ends_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    open_objections = Objection.objects.filter(
+        entry__publication=preliminary, status=Objection.Status.OPEN
+    ).count()
+    if open_objections:
+        raise PublicationRefused(
+            _("%(n)d objections are not answered yet.") % {"n": open_objections}
+        )
+    final = Publication.objects.create(
+        campaign=campaign,
+        kind=Publication.Kind.FINAL,
+        revision=1,
+        published_at=now,
+        published_by=actor,
+    )
+    kept = preliminary.entries.select_related("enrollment").filter(
+        enrollment__review_status=ReviewStatus.APPROVED
+    )
+    PublicationEntry.objects.bulk_create([_copy_entry(final, entry) for entry in kept])
+    # The ratings are frozen (rating closed): fix the digest of the listed ones.
+    final.ratings_digest = publication_digest(final)
+    final.save(update_fields=["ratings_digest"])
+    old = campaign.status
+    campaign.status = Status.PUBLISHED
+    campaign.save(update_fields=["status"])
+    audit_record(
+        "final_published",
+        actor=actor,
+        campaign=campaign,
+        old=old,
+        new=campaign.status,
+        reason=_("%(n)d communities on the final list") % {"n": kept.count()},
+    )
+    _announce(final)
+    campaign_changed.send(sender=Campaign, campaign=campaign)
+    return final
+
+
+@transaction.atomic
+def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> Publication:
+    """Withdraw an entry of the current final list: a new revision with a change note.
+    Earlier revisions stay as they were."""
+    reason = require_reason(reason)
+    now = now or timezone.now()
+    entry = PublicationEntry.objects.select_related("publication__campaign").get(pk=entry.pk)
+    campaign = Campaign.objects.select_for_update().get(pk=entry.publication.campaign_id)
+    current = Publication.objects.final().filter(campaign=campaign).order_by("-revision").first()
+    if current is None or entry.publication_id != current.pk:
+        raise PublicationRefused(_("Only an entry of the current published list can be withdrawn."))
+    if entry.status == PublicationEntry.Status.WITHDRAWN:
+        raise PublicationRefused(_("This entry has already been withdrawn."))
+    revision = (
+        campaign.publications.filter(kind=Publication.Kind.FINAL).aggregate(r=Max("revision"))["r"]
+        + 1
+    )
+    new = Publication.objects.create(
+        campaign=campaign,
+        kind=Publication.Kind.FINAL,
+        revision=revision,
+        published_at=now,
+        published_by=actor,
+        change_note=_("Withdrawn: %(community)s（%(district)s）. %(reason)s")
+        % {"community": entry.community_name, "district": entry.district_name, "reason": reason},
+        # The same entries and ratings: only a status changes.
+        ratings_digest=current.ratings_digest,
+    )
+    copies = []
+    for other in current.entries.all():
+        if other.pk == entry.pk:
+            copies.append(
+                _copy_entry(
+                    new, other, status=PublicationEntry.Status.WITHDRAWN, withdrawal_reason=reason
+                )
+            )
+        else:
+            copies.append(_copy_entry(new, other))
+    PublicationEntry.objects.bulk_create(copies)
+    audit_record(
+        "entry_withdrawn",
+        actor=actor,
+        enrollment=entry.enrollment,
+        campaign=campaign,
+        subject=f"{entry.community_name}（{entry.district_name}）",
+        old=f"r{current.revision}",
+        new=f"r{new.revision}",
+        reason=reason,
+    )
+    entry_withdrawn.send(sender=PublicationEntry, entry=entry)
+    return new

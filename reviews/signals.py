@@ -1,0 +1,10 @@
+"""Domain events of review and publication, sent inside the transaction that caused
+them (a receiver that acts outside the database defers to the commit). The portal's
+page cache listens; this app never calls the portal."""
+
+from django.dispatch import Signal
+
+# A list was published, preliminary or final (a withdrawal sends entry_withdrawn): publication=
+publication_published = Signal()
+# An entry of the current final list was withdrawn: entry= (the withdrawn entry)
+entry_withdrawn = Signal()

@@ -1,0 +1,164 @@
+"""The layout holds (docs/architecture.md): the import contract passes on the tree and
+refuses an upward import; the apps stay a size a person can hold; every audited
+step is named in the audit log's list of actions."""
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluations.audit_actions import AUDIT_ACTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = [
+    "communities",
+    "uploads",
+    "evaluations",
+    "reviews",
+    "showcases",
+    "monitoring",
+    "portal",
+    "console",
+    "demo",
+]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _python_files(app: str):
+    return [p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    if not LINT_IMPORTS.exists():
+        pytest.fail(f"{LINT_IMPORTS} is missing: install the dev extra (make install)")
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _copy_of_the_tree(tmp_path: Path) -> Path:
+    copy = tmp_path / "tree"
+    copy.mkdir()
+    for name in [*APPS, "config"]:
+        shutil.copytree(
+            ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    return copy
+
+
+def test_the_import_contract_holds_on_the_tree():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.lower().replace("0 broken", "")
+
+
+@pytest.mark.parametrize(
+    ("module", "planted", "named"),
+    [
+        # the core reaching up into the public portal
+        ("evaluations/ratings.py", "from portal import pagecache", "evaluations.ratings -> portal"),
+        # places knowing of campaigns
+        ("communities/models.py", "import evaluations.models", "communities.models -> evaluations"),
+        # one domain app reaching into a sibling
+        (
+            "showcases/services.py",
+            "from reviews import publishing",
+            "showcases.services -> reviews",
+        ),
+        # production code importing the demo
+        ("console/roles.py", "import demo.data", "console.roles -> demo"),
+    ],
+)
+def test_an_import_against_the_layers_fails_the_contract_with_the_import_named(
+    tmp_path, module, planted, named
+):
+    copy = _copy_of_the_tree(tmp_path)
+    target = copy / module
+    target.write_text(target.read_text() + f"\n{planted}  # noqa\n")
+    result = _lint_imports(copy)
+    assert result.returncode != 0, result.stdout
+    assert named in result.stdout, result.stdout
+
+
+def test_no_app_is_over_about_three_thousand_lines_and_no_module_over_about_six_hundred():
+    # The demo's data and its loader are read top to bottom (docs/architecture.md).
+    exceptions = {"demo/data.py", "demo/management/commands/load_demo.py"}
+    app_lines = {}
+    big_modules = []
+    for app in APPS:
+        total = 0
+        for path in _python_files(app):
+            lines = len(path.read_text().splitlines())
+            total += lines
+            name = str(path.relative_to(ROOT))
+            if lines > 650 and name not in exceptions:
+                big_modules.append((name, lines))
+        app_lines[app] = total
+    assert big_modules == []
+    assert {app: n for app, n in app_lines.items() if n > 3100} == {}
+
+
+def _audited_actions():
+    """The literal actions given to audit_record anywhere in the apps, and the f-string
+    prefixes (campaign_{action})."""
+    literals, prefixes = set(), set()
+    for app in APPS:
+        for path in _python_files(app):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name != "audit_record" or not node.args:
+                    continue
+                action = node.args[0]
+                if isinstance(action, ast.Constant):
+                    literals.add(action.value)
+                elif isinstance(action, ast.JoinedStr):
+                    prefixes.add(action.values[0].value)
+    return literals, prefixes
+
+
+def test_every_audited_action_has_a_name_in_the_audit_log():
+    literals, prefixes = _audited_actions()
+    assert len(literals) > 10  # the walk finds the calls
+    assert literals - AUDIT_ACTIONS.keys() == set()
+    for prefix in prefixes:
+        assert any(action.startswith(prefix) for action in AUDIT_ACTIONS), prefix
+
+
+def test_no_module_translates_at_import_time():
+    """A module-level `_("…")` with the non-lazy gettext is translated into whichever
+    language is active when the module happens to be imported (a console page then
+    asked its question in English on a Chinese page): module constants use gettext_lazy."""
+    found = []
+    for app in APPS:
+        for path in _python_files(app):
+            tree = ast.parse(path.read_text())
+            eager = any(
+                isinstance(node, ast.ImportFrom)
+                and node.module == "django.utils.translation"
+                and any(a.name == "gettext" and a.asname == "_" for a in node.names)
+                for node in tree.body
+            )
+            if not eager:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Assign | ast.AnnAssign):
+                    calls = [
+                        c
+                        for c in ast.walk(node)
+                        if isinstance(c, ast.Call) and getattr(c.func, "id", None) == "_"
+                    ]
+                    if calls:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

@@ -1,0 +1,305 @@
+"""Uploaded photos: checked by decoding them, bounded, turned upright, re-encoded.
+
+SPEC, “Qualities”: uploads are checked by decoding them, re-encoded, stripped
+of EXIF (GPS) and bounded in bytes and pixels. What a person sends is never
+served as sent: a file is accepted only if Pillow decodes it as JPEG, PNG or
+WebP (whatever its name or content type says); its size is read from the
+header and refused before decoding when it is too large (a decompression
+bomb costs nothing to refuse); it is decoded completely, so a truncated or
+corrupt file is refused; it is turned upright from its EXIF orientation and
+written anew as a JPEG built from its pixels alone — no EXIF, GPS, XMP or
+comments survive. Three sizes are kept for `srcset`: the photo (long edge at
+most 1600 px) and versions 480 and 960 px wide (never enlarged).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# Pillow names a JPEG with extra pictures "MPO" (cameras' depth maps, phones' HDR
+# gain maps): it is a JPEG, and its first picture is the photo.
+JPEG_FORMATS = {"JPEG", "MPO"}
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000
+MAIN_LONG_EDGE = 1600
+SMALL_WIDTH = 480
+MEDIUM_WIDTH = 960
+MIN_EDGE = 200  # smaller than this is a thumbnail sent by mistake, not a photo
+JPEG_QUALITY = 85
+
+_SRGB = None
+
+logger = logging.getLogger(__name__)
+
+
+class PhotoRejected(ValueError):
+    """The upload is not a photo we accept; str(error) says why, for the person."""
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A re-encoded photo and its two narrower versions, as JPEG files."""
+
+    image: ContentFile
+    small: ContentFile
+    medium: ContentFile
+    width: int
+    height: int
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def max_pixels() -> int:
+    return int(getattr(settings, "PHOTO_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def derivative_widths(width: int) -> tuple[int, int]:
+    """The widths of the small and medium versions of a photo `width` pixels wide."""
+    return min(SMALL_WIDTH, width), min(MEDIUM_WIDTH, width)
+
+
+def _too_large() -> PhotoRejected:
+    return PhotoRejected(
+        _("The file is larger than %(size)s; send a smaller photo.")
+        % {"size": filesizeformat(max_bytes())}
+    )
+
+
+def _damaged() -> PhotoRejected:
+    return PhotoRejected(
+        _("The photo is damaged or incomplete (perhaps the upload was cut off); send it again.")
+    )
+
+
+def _too_many_pixels(width: int, height: int) -> PhotoRejected:
+    return PhotoRejected(
+        _(
+            "The image is too large: %(width)d × %(height)d pixels, more than "
+            "%(megapixels)d megapixels. Send a smaller one."
+        )
+        % {"width": width, "height": height, "megapixels": max(1, max_pixels() // 1_000_000)}
+    )
+
+
+def _read_bounded(upload) -> bytes:
+    limit = max_bytes()
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise _too_large()
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if hasattr(upload, "chunks"):
+        data = bytearray()
+        for chunk in upload.chunks():
+            data += chunk
+            if len(data) > limit:
+                raise _too_large()
+        data = bytes(data)
+    else:
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            raise _too_large()
+    if not data:
+        raise PhotoRejected(_("The file is empty; choose a photo."))
+    return data
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open (reading the header only) and check the format and the pixel count
+    before anything is decoded."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=sorted(ACCEPTED_FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limit, reached while reading the header: a bomb. Its size is
+        # in the message only, so say it in general terms.
+        raise PhotoRejected(
+            _("The image has more than %(megapixels)d megapixels; send a smaller one.")
+            % {"megapixels": max(1, max_pixels() // 1_000_000)}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise PhotoRejected(
+            _("This file is not a photo we can read: send a JPEG, PNG or WebP image.")
+        ) from None
+    if image.format not in ACCEPTED_FORMATS | JPEG_FORMATS:
+        raise PhotoRejected(
+            _("This file is not a photo we can read: send a JPEG, PNG or WebP image.")
+        )
+    width, height = image.size
+    if width * height > max_pixels():
+        raise _too_many_pixels(width, height)
+    if min(width, height) < MIN_EDGE:
+        raise PhotoRejected(
+            _(
+                "The photo is too small (%(width)d × %(height)d pixels); send one at least "
+                "%(min)d pixels on each side."
+            )
+            % {"width": width, "height": height, "min": MIN_EDGE}
+        )
+    return image
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Verify the file's structure, then decode it completely (a truncated file
+    fails here: Pillow refuses truncated images unless told otherwise)."""
+    try:
+        _open(data).verify()
+        image = _open(data)
+        if image.format in JPEG_FORMATS:
+            # Decode at a reduced scale when the photo is much larger than what is
+            # kept: faster, and never smaller than MAIN_LONG_EDGE on either side.
+            image.draft(None, (MAIN_LONG_EDGE, MAIN_LONG_EDGE))
+        image.load()
+    except PhotoRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
+        raise _damaged() from None
+    return image
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block: keep the pixels as they are
+        return image
+
+
+def _srgb_profile():
+    global _SRGB
+    if _SRGB is None:
+        _SRGB = ImageCms.createProfile("sRGB")
+    return _SRGB
+
+
+def _to_rgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """RGB in sRGB, transparency flattened onto white (JPEG has no alpha)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda v: v * (1 / 256)).convert("L")
+    elif image.mode == "F":
+        image = image.convert("L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, (255, 255, 255))
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    if icc_profile:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            image = ImageCms.profileToProfile(
+                image if image.mode in ("RGB", "CMYK", "L") else image.convert("RGB"),
+                source,
+                _srgb_profile(),
+                outputMode="RGB",
+            )
+        except Exception:  # an unusable profile: use the values as they are
+            logger.info("photo colour profile ignored", exc_info=True)
+    return image.convert("RGB")
+
+
+def _clean_copy(image: Image.Image) -> Image.Image:
+    """The pixels only: a new image carries no info dict, EXIF, XMP or ICC."""
+    return Image.frombytes("RGB", image.size, image.tobytes())
+
+
+def _resized(image: Image.Image, width: int) -> Image.Image:
+    if image.width <= width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def _jpeg(image: Image.Image) -> ContentFile:
+    buffer = io.BytesIO()
+    _clean_copy(image).save(
+        buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, exif=b""
+    )
+    return ContentFile(buffer.getvalue())
+
+
+def process_upload(upload) -> ProcessedPhoto:
+    """Check, bound, turn upright and re-encode an uploaded photo.
+
+    `upload` is an UploadedFile (or any file-like object). Raises PhotoRejected
+    with a message for the person; nothing is written anywhere.
+    """
+    data = _read_bounded(upload)
+    image = _decode(data)
+    icc_profile = image.info.get("icc_profile")
+    image = _upright(image)
+    image = _to_rgb(image, icc_profile)
+    image.thumbnail((MAIN_LONG_EDGE, MAIN_LONG_EDGE), Image.Resampling.LANCZOS)
+    small_width, medium_width = derivative_widths(image.width)
+    return ProcessedPhoto(
+        image=_jpeg(image),
+        small=_jpeg(_resized(image, small_width)),
+        medium=_jpeg(_resized(image, medium_width)),
+        width=image.width,
+        height=image.height,
+    )
+
+
+PHOTO_FIELDS = ("image", "image_small", "image_medium")
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # already gone, or the storage (disk, S3) unreachable: not fatal
+            logger.warning("could not delete replaced photo %s", name, exc_info=True)
+
+
+def save_showcase_photo(item, processed: ProcessedPhoto, *, save: bool = True) -> None:
+    """Store a processed photo on a ShowcaseItem under random names.
+
+    The files replaced, if any, are deleted once the transaction commits (a
+    rollback keeps the item pointing at files that still exist).
+    """
+    token = secrets.token_hex(12)
+    old_names = [getattr(item, field).name for field in PHOTO_FIELDS if getattr(item, field)]
+    storage = item.image.storage
+    item.image.save(f"{token}.jpg", processed.image, save=False)
+    item.image_small.save(f"{token}-{SMALL_WIDTH}w.jpg", processed.small, save=False)
+    item.image_medium.save(f"{token}-{MEDIUM_WIDTH}w.jpg", processed.medium, save=False)
+    item.image_width = processed.width
+    item.image_height = processed.height
+    if save:
+        item.save()
+    if old_names:
+        transaction.on_commit(lambda: _delete_files(storage, old_names))
+
+
+def delete_showcase_photo(item) -> None:
+    """Delete an item's photo files once the transaction commits."""
+    names = [getattr(item, field).name for field in PHOTO_FIELDS if getattr(item, field)]
+    if names:
+        storage = item.image.storage
+        transaction.on_commit(lambda: _delete_files(storage, names))
+
+
+def photo_srcset(item) -> str:
+    """`srcset` for a ShowcaseItem's photo: each stored size once, with its width."""
+    if not item.image or not item.image_width:
+        return ""
+    small_width, medium_width = derivative_widths(item.image_width)
+    candidates = {}
+    if item.image_small:
+        candidates.setdefault(small_width, item.image_small.url)
+    if item.image_medium:
+        candidates.setdefault(medium_width, item.image_medium.url)
+    candidates.setdefault(item.image_width, item.image.url)
+    return ", ".join(f"{url} {width}w" for width, url in sorted(candidates.items()))
