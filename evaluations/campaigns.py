@@ -106,6 +106,7 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
                 "needed": Status(transition.source).label,
             }
         )
+    fields = ["status"]
     if action == "open":
         if not campaign.enrollments.exists():
             raise TransitionRefused(_("Enroll at least one community before opening rating."))
@@ -113,9 +114,23 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
             raise TransitionRefused(
                 _("The rating window has already ended; change the closing time first.")
             )
+        if campaign.opens_at > now:
+            # Opened by hand before its start: the start moves to now, so that the
+            # campaign never shows "open for rating" while refusing ratings.
+            reason = " ".join(
+                part
+                for part in (
+                    reason,
+                    _("Start moved from %(date)s to now.")
+                    % {"date": timezone.localtime(campaign.opens_at).strftime("%Y-%m-%d %H:%M")},
+                )
+                if part
+            )
+            campaign.opens_at = now
+            fields.append("opens_at")
     old = campaign.status
     campaign.status = transition.target
-    campaign.save(update_fields=["status"])
+    campaign.save(update_fields=fields)
     audit_record(
         f"campaign_{action}",
         actor=actor,
@@ -126,6 +141,35 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
     )
     campaign_changed.send(sender=Campaign, campaign=campaign)
     return campaign
+
+
+def campaigns_follow_schedule(now=None) -> list[Campaign]:
+    """Open the drafts whose start has come (those set to open on schedule, with at
+    least one community enrolled) and close the open campaigns whose end has passed:
+    the scheduler's step (evaluations.tasks, every minute). Each through
+    campaign_transition, audited with no person as the actor."""
+    now = now or timezone.now()
+    changed = []
+    due_to_open = Campaign.objects.filter(
+        status=Status.DRAFT, opens_on_schedule=True, opens_at__lte=now, closes_at__gt=now
+    ).filter(enrollments__isnull=False).distinct()
+    for campaign in due_to_open:
+        try:
+            changed.append(
+                campaign_transition(campaign, "open", actor=None, reason=_("On schedule."), now=now)
+            )
+        except TransitionRefused:  # changed meanwhile by a person
+            continue
+    for campaign in Campaign.objects.filter(status=Status.OPEN, closes_at__lte=now):
+        try:
+            changed.append(
+                campaign_transition(
+                    campaign, "close", actor=None, reason=_("On schedule."), now=now
+                )
+            )
+        except TransitionRefused:
+            continue
+    return changed
 
 
 def enrollment_refusal(campaign: Campaign) -> str | None:

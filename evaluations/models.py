@@ -141,6 +141,12 @@ class Campaign(models.Model):
     )
     opens_at = models.DateTimeField(_("rating opens"))
     closes_at = models.DateTimeField(_("rating closes"))
+    # Closing always follows closes_at; opening follows opens_at when this is set.
+    opens_on_schedule = models.BooleanField(
+        _("open on schedule"),
+        default=False,
+        help_text=_("Rating opens by itself at the start time (with communities enrolled)."),
+    )
     threshold_percent = models.DecimalField(
         _("satisfaction threshold (%)"),
         max_digits=5,
@@ -385,14 +391,71 @@ class Enrollment(models.Model):
         return f"{self.community.name} · {self.campaign.name}"
 
 
+class Household(models.Model):
+    """One dwelling of an enrolled community (住户): imported with its building (栋),
+    unit (单元) and room, or numbered 1…N when the community was only counted.
+    `order` is the delivery order (building, unit, room, in natural order), in which
+    the notices are printed. A household has at most one active code."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="dwellings", verbose_name=_("enrollment")
+    )
+    building = models.CharField(_("building"), max_length=40, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    room = models.CharField(_("room"), max_length=20)
+    order = models.PositiveIntegerField(_("delivery order"))
+    delivered_at = models.DateTimeField(_("notice delivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["enrollment", "order"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "building", "unit", "room"], name="household_once_per_door"
+            ),
+        ]
+        indexes = [models.Index(fields=["enrollment", "order"], name="household_delivery_idx")]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        """Building, unit and room as a delivery person reads them: 3栋2单元501."""
+        parts = []
+        if self.building:
+            parts.append(_("Building %(b)s") % {"b": self.building})
+        if self.unit:
+            parts.append(_("Unit %(u)s") % {"u": self.unit})
+        parts.append(_("Room %(r)s") % {"r": self.room})
+        return " ".join(str(p) for p in parts)
+
+
+class HouseholdCodeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
 class HouseholdCode(models.Model):
-    """A one-time code for one household. Only its keyed hash is stored."""
+    """A code for one household. Only its keyed hash is stored. A reissued notice
+    revokes the old code (revoked_at) and gives the household a new one; the
+    database keeps one active code per household."""
 
     enrollment = models.ForeignKey(
         Enrollment,
         on_delete=models.PROTECT,
         related_name="household_codes",
         verbose_name=_("enrollment"),
+    )
+    # Null for the codes issued before households were recorded.
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="codes",
+        verbose_name=_("household"),
     )
     code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
     issued_at = models.DateTimeField(_("issued"), default=timezone.now)
@@ -404,11 +467,21 @@ class HouseholdCode(models.Model):
         related_name="+",
         verbose_name=_("issued by"),
     )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = HouseholdCodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]
         verbose_name = _("household code")
         verbose_name_plural = _("household codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(revoked_at__isnull=True, household__isnull=False),
+                name="household_one_active_code",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code_hash[:10]}… · {self.enrollment.community.name}"
@@ -618,3 +691,70 @@ class AuditEntry(models.Model):
         if self.action in AUDIT_TEXT_ACTIONS:
             return self.new_value
         return self._value_display(self.new_value)
+
+
+class NoticeJob(models.Model):
+    """Issuing codes and printing notices for one community, a street, a district or
+    the whole campaign, in the background (evaluations/jobs.py). Resumable: each
+    community is issued and printed in its own transaction, which also adds it to
+    `done_enrollments`; a rerun skips those. The files hold the only copies of the
+    plain codes: private, and deleted after NOTICE_FILES_RETENTION_DAYS."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped by an error")
+
+    class Scope(models.TextChoices):
+        CAMPAIGN = "campaign", _("The whole campaign")
+        DISTRICT = "district", _("A district")
+        STREET = "street", _("A street")
+        COMMUNITY = "community", _("A community")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="notice_jobs", verbose_name=_("campaign")
+    )
+    scope = models.CharField(_("for"), max_length=12, choices=Scope.choices)
+    scope_id = models.PositiveBigIntegerField(null=True, blank=True)
+    scope_label = models.CharField(_("for"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("communities"), default=0)
+    done_enrollments = models.JSONField(default=list)
+    notices = models.PositiveIntegerField(_("notices printed"), default=0)
+    files = models.JSONField(default=list)  # [{"name", "path", "notices"}], one zip a street
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    files_deleted_at = models.DateTimeField(_("files deleted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice job")
+        verbose_name_plural = _("notice jobs")
+
+    def __str__(self) -> str:
+        return f"{self.campaign.slug} · {self.scope_label}"
+
+    @property
+    def done(self) -> int:
+        return len(self.done_enrollments)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return (100 * self.done // self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
