@@ -150,9 +150,13 @@ def campaigns_follow_schedule(now=None) -> list[Campaign]:
     campaign_transition, audited with no person as the actor."""
     now = now or timezone.now()
     changed = []
-    due_to_open = Campaign.objects.filter(
-        status=Status.DRAFT, opens_on_schedule=True, opens_at__lte=now, closes_at__gt=now
-    ).filter(enrollments__isnull=False).distinct()
+    due_to_open = (
+        Campaign.objects.filter(
+            status=Status.DRAFT, opens_on_schedule=True, opens_at__lte=now, closes_at__gt=now
+        )
+        .filter(enrollments__isnull=False)
+        .distinct()
+    )
     for campaign in due_to_open:
         try:
             changed.append(

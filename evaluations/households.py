@@ -68,9 +68,13 @@ def _refuse_unless_issuing(campaign: Campaign) -> None:
 
 def households_without_code(enrollment: Enrollment):
     """The households of an enrollment that have no active code, in delivery order."""
-    return enrollment.dwellings.alias(
-        has_code=Exists(HouseholdCode.objects.active().filter(household=OuterRef("pk")))
-    ).filter(has_code=False).order_by("order")
+    return (
+        enrollment.dwellings.alias(
+            has_code=Exists(HouseholdCode.objects.active().filter(household=OuterRef("pk")))
+        )
+        .filter(has_code=False)
+        .order_by("order")
+    )
 
 
 def _new_codes(count: int) -> list[str]:
@@ -164,16 +168,25 @@ def code_reissue(household: Household, *, actor, reason: str = "") -> IssuedCode
     revoked = HouseholdCode.objects.active().filter(household=household).update(revoked_at=now)
     if revoked:
         audit_record(
-            "code_revoked", actor=actor, enrollment=enrollment, subject=household.address,
+            "code_revoked",
+            actor=actor,
+            enrollment=enrollment,
+            subject=household.address,
             reason=reason,
         )
     code = generate_code()
     HouseholdCode.objects.create(
-        enrollment=enrollment, household=household, code_hash=hash_code(code), issued_at=now,
+        enrollment=enrollment,
+        household=household,
+        code_hash=hash_code(code),
+        issued_at=now,
         issued_by=actor,
     )
     audit_record(
-        "code_reissued", actor=actor, enrollment=enrollment, subject=household.address,
+        "code_reissued",
+        actor=actor,
+        enrollment=enrollment,
+        subject=household.address,
         reason=reason,
     )
     return IssuedCode(code, household)
@@ -187,7 +200,10 @@ def building_mark_delivered(enrollment: Enrollment, building: str, *, actor) -> 
     )
     if marked:
         audit_record(
-            "notices_delivered", actor=actor, enrollment=enrollment,
-            subject=building or "—", new=str(marked),
+            "notices_delivered",
+            actor=actor,
+            enrollment=enrollment,
+            subject=building or "—",
+            new=str(marked),
         )
     return marked

@@ -66,7 +66,10 @@ def notice_job_create(
             % {"status": campaign.get_status_display()}
         )
     job = NoticeJob(
-        campaign=campaign, scope=scope, scope_id=scope_id, scope_label=scope_label,
+        campaign=campaign,
+        scope=scope,
+        scope_id=scope_id,
+        scope_label=scope_label,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     job.total = job_enrollments(job).count()
@@ -74,7 +77,10 @@ def notice_job_create(
         raise JobRefused(_("No enrolled community there: nothing to print."))
     job.save()
     audit_record(
-        "notice_job_started", actor=actor, campaign=campaign, subject=scope_label,
+        "notice_job_started",
+        actor=actor,
+        campaign=campaign,
+        subject=scope_label,
         new=str(job.total),
     )
     return job
@@ -125,9 +131,7 @@ def _zip_per_street(job: NoticeJob) -> list[dict]:
                 if not private_storage.exists(part):  # nothing was left to print there
                     continue
                 with private_storage.open(part, "rb") as pdf:
-                    archive.writestr(
-                        f"{enrollment.community.name}-{enrollment.pk}.pdf", pdf.read()
-                    )
+                    archive.writestr(f"{enrollment.community.name}-{enrollment.pk}.pdf", pdf.read())
                 count += 1
         if not count:
             continue

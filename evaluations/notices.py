@@ -207,7 +207,13 @@ class _NullCanvas:
 
 
 def _draw_notice(
-    canvas, left: float, bottom: float, fields: dict, code: str, *, drop: float = 0,
+    canvas,
+    left: float,
+    bottom: float,
+    fields: dict,
+    code: str,
+    *,
+    drop: float = 0,
     address: str = "",
 ) -> float:
     """Draw one notice in the A6 cell whose lower left corner is (left, bottom),
@@ -364,7 +370,12 @@ def household_notices_pdf(enrollment, codes: list) -> bytes:
                     left = column * NOTICE_WIDTH
                     bottom = PAGE_HEIGHT - (row + 1) * NOTICE_HEIGHT
                     _draw_notice(
-                        canvas, left, bottom, fields, code, drop=drop,
+                        canvas,
+                        left,
+                        bottom,
+                        fields,
+                        code,
+                        drop=drop,
                         address=_household_address(household),
                     )
                 canvas.showPage()
