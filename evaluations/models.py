@@ -278,7 +278,7 @@ class EnrollmentQuerySet(models.QuerySet):
         """Household codes issued per enrollment, as a subquery: a second join next to
         the ratings would multiply the rows and inflate every count."""
         codes = (
-            HouseholdCode.objects.filter(enrollment=models.OuterRef("pk"))
+            HouseholdCode.objects.filter(enrollment=models.OuterRef("pk"), revoked_at__isnull=True)
             .order_by()
             .values("enrollment")
             .annotate(n=Count("id"))
