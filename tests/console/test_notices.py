@@ -37,13 +37,13 @@ def test_households_are_imported_after_a_preview_that_names_each_bad_row(
     client.force_login(city_officer)
     url, preview = import_households(client, enrollment)
     page = preview.content.decode()
-    assert "4 行可以导入" in page or "4 rows" in page
-    assert "与第 5 行是同一户" in page or "same door as line 5" in page
-    assert "缺少房号" in page or "room (房号) is missing" in page
+    assert "4 行可以导入" in page
+    assert "与第 5 行是同一户" in page
+    assert "缺少房号" in page
     assert not enrollment.dwellings.exists()  # a preview writes nothing
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     done = client.post(url, {"token": token}, follow=True)
-    assert "已导入 4 户" in done.content.decode() or "4 households imported" in done.content.decode()
+    assert "已导入 4 户" in done.content.decode()
     doors = list(enrollment.dwellings.order_by("order").values_list("building", "unit", "room"))
     assert doors == [("3", "1", "101"), ("3", "1", "102"), ("3", "2", "201"), ("12", "1", "101")]
     enrollment.refresh_from_db()
@@ -57,7 +57,7 @@ def test_a_file_that_is_not_a_table_gets_a_message_and_nothing_changes(
     client.force_login(city_officer)
     _url, response = import_households(client, enrollment, b"\x89PNG\r\n\x1a\nxxxx", "a.csv")
     assert response.status_code == 200
-    assert "不是 CSV 或 XLSX 文件" in response.content.decode() or "not a CSV" in response.content.decode()
+    assert "CSV" in response.content.decode() and "errorlist" in response.content.decode()
     assert not enrollment.dwellings.exists()
 
 
@@ -116,7 +116,10 @@ def test_the_progress_page_reloads_itself_while_the_job_runs(client, city_office
     from evaluations.jobs import notice_job_create
 
     job = notice_job_create(
-        enrollment.campaign, scope="community", scope_id=enrollment.pk, scope_label="x",
+        enrollment.campaign,
+        scope="community",
+        scope_id=enrollment.pk,
+        scope_label="x",
         actor=city_officer,
     )
     client.force_login(city_officer)

@@ -98,7 +98,7 @@ def test_a_reissued_code_revokes_the_old_one_and_its_rating_supersedes(
         rating_submit(old.code, overall="satisfied", answers=answers)
     page = client.get(f"/r/{old.code}")
     assert page.status_code == 410
-    assert "新的通知单" in page.content.decode() or "replaced" in page.content.decode()
+    assert "已作废" in page.content.decode() and "新通知单" in page.content.decode()
     second = rating_submit(new.code, overall="satisfied", answers=answers)
     first.refresh_from_db()
     assert not first.is_current and second.is_current
