@@ -9,6 +9,8 @@ AUDIT_ACTIONS = {
     "campaign_open": _("Rating opened"),
     "campaign_close": _("Rating closed"),
     "campaign_archive": _("Campaign archived"),
+    "campaign_updated": _("Campaign changed"),
+    "campaign_cancelled": _("Campaign cancelled"),
     "enrollment_created": _("Enrolled"),
     "codes_issued": _("Household codes issued"),
     "code_revoked": _("Household code revoked"),

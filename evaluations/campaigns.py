@@ -25,9 +25,17 @@ from communities.importing import (
 )
 from communities.models import Community
 
-from .audit import audit_record
+from .audit import audit_record, require_reason
 from .errors import DomainError
-from .models import Campaign, Criterion, Enrollment, Prerequisite
+from .models import (
+    Campaign,
+    Criterion,
+    Enrollment,
+    HouseholdCode,
+    Prerequisite,
+    Rating,
+    ReviewStatus,
+)
 from .signals import campaign_changed
 
 Status = Campaign.Status
@@ -70,6 +78,120 @@ def campaign_create(
     rules = "、".join(c.name for c in campaign.criteria.order_by("order", "code"))
     audit_record("campaign_created", actor=actor, campaign=campaign, new=Status.DRAFT, reason=rules)
     return campaign
+
+
+EDITABLE_FIELDS = (
+    "name",
+    "name_en",
+    "description",
+    "opens_at",
+    "closes_at",
+    "opens_on_schedule",
+    "is_practice",
+    "threshold_percent",
+    "min_responses",
+    "min_coverage_percent",
+    "satisfied_answers",
+    "notice_days",
+)
+
+
+def campaign_edit_refusal(campaign: Campaign) -> str | None:
+    """Why a campaign's rules, dates and texts cannot be changed now, or None: they
+    can until rating opens (a campaign opened by hand early has its start moved to
+    that moment, so "open" always means rating has begun)."""
+    if campaign.status != Status.DRAFT:
+        return _("Only a campaign whose rating has not opened can be edited.")
+    return None
+
+
+@transaction.atomic
+def campaign_update(
+    campaign: Campaign,
+    *,
+    actor,
+    criteria: Iterable[Criterion] | None = None,
+    prerequisites: Iterable[Prerequisite] | None = None,
+    **fields,
+) -> Campaign:
+    """Change a draft's rules, dates, texts or criteria; one audit entry names what
+    changed, with the old and new values."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    refusal = campaign_edit_refusal(campaign)
+    if refusal:
+        raise TransitionRefused(refusal)
+    changes = []
+    for name, value in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise TransitionRefused(_("This field cannot be changed."))
+        if getattr(campaign, name) != value:
+            changes.append((name, getattr(campaign, name), value))
+            setattr(campaign, name, value)
+    campaign.full_clean()
+    campaign.save()
+    for relation, items in (("criteria", criteria), ("prerequisites", prerequisites)):
+        if items is None:
+            continue
+        before = set(getattr(campaign, relation).values_list("pk", flat=True))
+        after = {item.pk for item in items}
+        if before != after:
+            getattr(campaign, relation).set(items)
+            changes.append((relation, sorted(before), sorted(after)))
+    if changes:
+        audit_record(
+            "campaign_updated",
+            actor=actor,
+            campaign=campaign,
+            old="; ".join(f"{n}={o}" for n, o, _new in changes),
+            new="; ".join(f"{n}={v}" for n, _old, v in changes),
+        )
+        campaign_changed.send(sender=Campaign, campaign=campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(campaign: Campaign, *, actor, reason: str) -> Campaign:
+    """Cancel a campaign that has not published a list: it leaves the public site;
+    its enrollments, codes, ratings and audit entries are all kept."""
+    reason = require_reason(reason)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (Status.DRAFT, Status.OPEN, Status.CLOSED):
+        raise TransitionRefused(
+            _(
+                "The campaign is “%(status)s”: a campaign that has published a list is not "
+                "cancelled; withdraw entries or archive it instead."
+            )
+            % {"status": campaign.get_status_display()}
+        )
+    old = campaign.status
+    campaign.status = Status.CANCELLED
+    campaign.cancel_reason = reason
+    campaign.save(update_fields=["status", "cancel_reason"])
+    audit_record(
+        "campaign_cancelled",
+        actor=actor,
+        campaign=campaign,
+        old=old,
+        new=campaign.status,
+        reason=reason,
+    )
+    campaign_changed.send(sender=Campaign, campaign=campaign)
+    return campaign
+
+
+def campaign_facts(campaign: Campaign) -> dict[str, int]:
+    """What a step will act on, in numbers, for its confirmation page: communities
+    enrolled, household codes active, counted ratings so far, enrollments waiting
+    for review."""
+    enrollments = campaign.enrollments.order_by()
+    return {
+        "communities": enrollments.count(),
+        "codes": HouseholdCode.objects.active().filter(enrollment__campaign=campaign).count(),
+        "ratings": Rating.objects.counted().filter(enrollment__campaign=campaign).count(),
+        "waiting": enrollments.filter(
+            review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED]
+        ).count(),
+    }
 
 
 @dataclass(frozen=True)

@@ -119,9 +119,20 @@ class Prerequisite(_RuleItem):
 
 
 class CampaignQuerySet(models.QuerySet):
+    def public(self):
+        """What the public site and open data may show: no practice campaign (练习),
+        no cancelled one. Portal queries through a relation use PUBLIC_CAMPAIGN_Q."""
+        return self.filter(public_campaign_q())
+
     def accepting_ratings(self, now=None):
         now = now or timezone.now()
         return self.filter(status=Campaign.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
+
+
+def public_campaign_q(prefix: str = "") -> Q:
+    """The one definition of a campaign the public may see: not a practice campaign,
+    not cancelled. `prefix` reaches it through a relation, e.g. "campaign__"."""
+    return Q(**{f"{prefix}is_practice": False}) & ~Q(**{f"{prefix}status": "cancelled"})
 
 
 class Campaign(models.Model):
@@ -131,6 +142,7 @@ class Campaign(models.Model):
         CLOSED = "closed", _("Closed")
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived")
+        CANCELLED = "cancelled", _("Cancelled")
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -179,6 +191,15 @@ class Campaign(models.Model):
     prerequisites = models.ManyToManyField(
         Prerequisite, related_name="campaigns", blank=True, verbose_name=_("prerequisites")
     )
+    is_practice = models.BooleanField(
+        _("practice campaign (练习)"),
+        default=False,
+        help_text=_(
+            "For staff training: works like a real campaign and never appears on the "
+            "public site, in open data or on the home page."
+        ),
+    )
+    cancel_reason = models.TextField(_("why it was cancelled"), blank=True)
     notice_days = models.PositiveSmallIntegerField(
         _("public notice period (days)"),
         default=5,
