@@ -25,6 +25,8 @@ urlpatterns = [
         name="campaign_transition",
     ),
     path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
+    path("campaigns/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<slug:slug>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
     path(
         "campaigns/<slug:slug>/publish/<str:kind>/", publications.campaign_publish, name="publish"

@@ -41,6 +41,9 @@ TABLE = [
     ("console:campaign", "slug", "get", [302, 403, 200, 200, 404, 200, 404]),
     ("console:campaign_transition", "slug_close", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:campaign_enroll", "slug", "get", [302, 403, 302, 403, 403, 403, 403]),
+    # the campaign is closed here: editing is refused in the page (302)
+    ("console:campaign_edit", "slug", "get", [302, 403, 302, 403, 403, 403, 403]),
+    ("console:campaign_cancel", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:approval", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:publish", "slug_final", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:objections", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
