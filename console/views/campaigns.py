@@ -41,7 +41,7 @@ from console.forms import (
 from console.staff_security import second_factor_step
 from evaluations import campaigns
 from evaluations.errors import DomainError
-from evaluations.models import Campaign, Enrollment, ReviewStatus
+from evaluations.models import Answer, Campaign, Enrollment, ReviewStatus
 from evaluations.tally import (
     percent_floor,
     responses_from_counts,
@@ -168,8 +168,6 @@ def _enrollment_listing(user, campaign, params):
     enrollments = (
         scope_enrollments(user, campaign.enrollments.all())
         .select_related("community__district", "community__street", "company")
-        .with_answer_counts()
-        .with_code_counts()
         .order_by("community__district__code", "community__name")
     )
     district = params.get("district")
@@ -184,6 +182,29 @@ def _enrollment_listing(user, campaign, params):
             Q(community__name__icontains=query) | Q(company__name__icontains=query)
         )
     return enrollments
+
+
+def page_with_counts(page, *, codes: bool = False) -> list[Enrollment]:
+    """The enrollments of one page with their answer counts (and codes issued): the
+    page is cut from the plain listing first and only its enrollments are counted, so
+    a campaign of 10,000 communities and a million ratings counts a hundred
+    communities' ratings per page view, not all of them (and the paginator's COUNT
+    reads no rating at all)."""
+    listed = list(page.object_list)
+    counted = Enrollment.objects.filter(pk__in=[e.pk for e in listed]).with_answer_counts()
+    if codes:
+        counted = counted.with_code_counts()
+    extra = {row["pk"]: row for row in counted.order_by().values("pk", *_count_fields(codes))}
+    for enrollment in listed:
+        for name, value in extra[enrollment.pk].items():
+            if name != "pk":
+                setattr(enrollment, name, value)
+    return listed
+
+
+def _count_fields(codes: bool) -> list[str]:
+    fields = [f"n_{answer}" for answer in Answer.values]
+    return [*fields, "codes_issued"] if codes else fields
 
 
 def enrollment_rows(enrollments):
@@ -215,7 +236,7 @@ def campaign_detail(request, slug):
         {
             "campaign": campaign,
             "page": page,
-            "rows": enrollment_rows(page.object_list),
+            "rows": enrollment_rows(page_with_counts(page, codes=True)),
             "districts": districts,
             "statuses": ReviewStatus.choices,
             "publications": publications,
