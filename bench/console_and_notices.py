@@ -6,7 +6,7 @@ household notices.
   to the first byte and to the last), its monitoring and approval pages, the open
   campaign's page — median of `n` runs with their number of queries. Target: each
   under 1 s (an export's first byte under 1 s).
-- measure_notices: notices rendered per second (evaluations.notices, the PDF the
+- measure_notices: notices rendered per second (notices.rendering, the PDF the
   notice jobs write), in one process and in two processes at once (fork), and the
   bytes per notice. Targets: at least twice 237/s in one process, and ≥ 1.8× that
   with a second process.
@@ -99,7 +99,7 @@ _FORKED: dict = {}
 
 def _render(count: int) -> tuple[int, int]:
     from evaluations.codes import generate_code
-    from evaluations.notices import NOTICES_PER_PAGE, household_notices_pdf
+    from notices.rendering import NOTICES_PER_PAGE, household_notices_pdf
 
     enrollment = _FORKED["enrollment"]
     size = 0

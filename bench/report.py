@@ -542,7 +542,7 @@ def console_and_notices_section(r: dict) -> str:
         w("")
     if notices:
         w(
-            f"Household notices (`evaluations/notices.py`, the PDFs the notice jobs write): "
+            f"Household notices (`notices/rendering.py`, the PDFs the notice jobs write): "
             f"{notices['one_process_per_s']:.0f} per second in one process "
             f"({notices['bytes_per_notice']:,} bytes each), "
             f"{notices['two_processes_per_s']:.0f} per second in two processes at once "

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "reviews",
     "showcases",
     "monitoring",
+    "notices",
     "portal",
     "console",
     "demo",
@@ -167,7 +168,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", de
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
-CELERY_TASK_IGNORE_RESULT = True  # a job's state is a Job row (evaluations.models.NoticeJob)
+CELERY_TASK_IGNORE_RESULT = True  # a job's state is a Job row (notices.models.NoticeJob)
 # A task is acknowledged once it has run, not when a worker takes it: a worker killed
 # halfway through a district's notices leaves the task queued for another worker, which
 # resumes the job where it stopped (evaluations/jobs.py).
@@ -188,7 +189,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "delete-expired-notice-files": {
-        "task": "evaluations.tasks.delete_expired_notice_files",
+        "task": "notices.tasks.delete_expired_notice_files",
         "schedule": 3600.0,
     },
 }

@@ -26,6 +26,10 @@ from communities.models import Community, PropertyCompany
 from .audit_actions import AUDIT_ACTIONS, AUDIT_TEXT_ACTIONS
 from .codes import format_code
 
+# Models kept in modules of their own, part of this module's interface.
+from .failed_code_models import FailedCodeAttempt as FailedCodeAttempt
+from .household_models import Household, HouseholdCodeQuerySet
+
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -120,8 +124,7 @@ class Prerequisite(_RuleItem):
 
 class CampaignQuerySet(models.QuerySet):
     def public(self):
-        """What the public site and open data may show: no practice campaign (练习),
-        no cancelled one. Portal queries through a relation use PUBLIC_CAMPAIGN_Q."""
+        """What the public site may show (public_campaign_q)."""
         return self.filter(public_campaign_q())
 
     def accepting_ratings(self, now=None):
@@ -153,7 +156,6 @@ class Campaign(models.Model):
     )
     opens_at = models.DateTimeField(_("rating opens"))
     closes_at = models.DateTimeField(_("rating closes"))
-    # Closing always follows closes_at; opening follows opens_at when this is set.
     opens_on_schedule = models.BooleanField(
         _("open on schedule"),
         default=False,
@@ -412,52 +414,6 @@ class Enrollment(models.Model):
         return f"{self.community.name} · {self.campaign.name}"
 
 
-class Household(models.Model):
-    """One dwelling of an enrolled community (住户): imported with its building (栋),
-    unit (单元) and room, or numbered 1…N when the community was only counted.
-    `order` is the delivery order (building, unit, room, in natural order), in which
-    the notices are printed. A household has at most one active code."""
-
-    enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="dwellings", verbose_name=_("enrollment")
-    )
-    building = models.CharField(_("building"), max_length=40, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
-    room = models.CharField(_("room"), max_length=20)
-    order = models.PositiveIntegerField(_("delivery order"))
-    delivered_at = models.DateTimeField(_("notice delivered"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["enrollment", "order"]
-        verbose_name = _("household")
-        verbose_name_plural = _("households")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["enrollment", "building", "unit", "room"], name="household_once_per_door"
-            ),
-        ]
-        indexes = [models.Index(fields=["enrollment", "order"], name="household_delivery_idx")]
-
-    def __str__(self) -> str:
-        return self.address
-
-    @property
-    def address(self) -> str:
-        """Building, unit and room as a delivery person reads them: 3栋2单元501."""
-        parts = []
-        if self.building:
-            parts.append(_("Building %(b)s") % {"b": self.building})
-        if self.unit:
-            parts.append(_("Unit %(u)s") % {"u": self.unit})
-        parts.append(_("Room %(r)s") % {"r": self.room})
-        return " ".join(str(p) for p in parts)
-
-
-class HouseholdCodeQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(revoked_at__isnull=True)
-
-
 class HouseholdCode(models.Model):
     """A code for one household. Only its keyed hash is stored. A reissued notice
     revokes the old code (revoked_at) and gives the household a new one; the
@@ -627,27 +583,6 @@ class RatingAnswer(models.Model):
         return str(self.criterion)
 
 
-class FailedCodeAttempt(models.Model):
-    """A household code typed in and not found (or not even shaped like a code), kept
-    so the anti-fraud monitoring can see addresses that try many codes, and codes tried
-    in sequence. A wrong code is no secret; the rows are pruned after
-    FAILED_CODE_RETENTION_DAYS (manage.py prune_failed_codes, run daily)."""
-
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
-    typed = models.CharField(_("code typed"), max_length=40, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-        verbose_name = _("failed code entry")
-        verbose_name_plural = _("failed code entries")
-        indexes = [models.Index(fields=["client_ip", "at"], name="failed_code_ip_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.client_ip} {self.typed}"
-
-
 class AuditEntry(models.Model):
     """Who did what, when and why. Append-only: the database refuses updates and
     deletes (triggers, migration 0004), and no code path offers them."""
@@ -712,70 +647,3 @@ class AuditEntry(models.Model):
         if self.action in AUDIT_TEXT_ACTIONS:
             return self.new_value
         return self._value_display(self.new_value)
-
-
-class NoticeJob(models.Model):
-    """Issuing codes and printing notices for one community, a street, a district or
-    the whole campaign, in the background (evaluations/jobs.py). Resumable: each
-    community is issued and printed in its own transaction, which also adds it to
-    `done_enrollments`; a rerun skips those. The files hold the only copies of the
-    plain codes: private, and deleted after NOTICE_FILES_RETENTION_DAYS."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Stopped by an error")
-
-    class Scope(models.TextChoices):
-        CAMPAIGN = "campaign", _("The whole campaign")
-        DISTRICT = "district", _("A district")
-        STREET = "street", _("A street")
-        COMMUNITY = "community", _("A community")
-
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="notice_jobs", verbose_name=_("campaign")
-    )
-    scope = models.CharField(_("for"), max_length=12, choices=Scope.choices)
-    scope_id = models.PositiveBigIntegerField(null=True, blank=True)
-    scope_label = models.CharField(_("for"), max_length=200)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
-    )
-    total = models.PositiveIntegerField(_("communities"), default=0)
-    done_enrollments = models.JSONField(default=list)
-    notices = models.PositiveIntegerField(_("notices printed"), default=0)
-    files = models.JSONField(default=list)  # [{"name", "path", "notices"}], one zip a street
-    error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-        verbose_name=_("started by"),
-    )
-    created_at = models.DateTimeField(_("started"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    files_deleted_at = models.DateTimeField(_("files deleted"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("notice job")
-        verbose_name_plural = _("notice jobs")
-
-    def __str__(self) -> str:
-        return f"{self.campaign.slug} · {self.scope_label}"
-
-    @property
-    def done(self) -> int:
-        return len(self.done_enrollments)
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return (100 * self.done // self.total) if self.total else 0
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -25,10 +25,12 @@ from django.views.decorators.http import require_POST
 from communities.importing.tables import ImportFileError, read_table
 from communities.models import District, Street
 from console.access import access_campaign, access_enrollment, permission_required
-from evaluations import household_import, households, jobs, tasks
+from evaluations import household_import, households
 from evaluations.errors import DomainError
-from evaluations.models import Enrollment, HouseholdCode, NoticeJob
-from evaluations.notices import household_notices_pdf
+from evaluations.models import Enrollment, HouseholdCode
+from notices import jobs, tasks
+from notices.models import NoticeJob
+from notices.rendering import household_notices_pdf
 from uploads.private_media import PRIVATE_HEADERS, private_storage
 
 Scope = NoticeJob.Scope

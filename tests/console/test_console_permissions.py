@@ -11,7 +11,7 @@ from django.urls import reverse
 from communities.models import PropertyCompany
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
-from evaluations.jobs import notice_job_create, notice_job_run
+from notices.jobs import notice_job_create, notice_job_run
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
 from showcases.services import reply_submit, showcase_item_submit

@@ -12,7 +12,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from evaluations.codes import hash_code
-from evaluations.models import AuditEntry, HouseholdCode, NoticeJob
+from evaluations.models import AuditEntry, HouseholdCode
+from notices.models import NoticeJob
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ def test_the_walk_through_import_print_deliver_reissue(
 
 
 def test_the_progress_page_reloads_itself_while_the_job_runs(client, city_officer, enrollment):
-    from evaluations.jobs import notice_job_create
+    from notices.jobs import notice_job_create
 
     job = notice_job_create(
         enrollment.campaign,

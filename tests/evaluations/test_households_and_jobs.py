@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from communities.models import Community, Street
-from evaluations import jobs, tasks
+from evaluations import tasks
 from evaluations.campaigns import campaign_transition, campaigns_follow_schedule, enrollment_create
 from evaluations.codes import hash_code
 from evaluations.households import (
@@ -26,10 +26,12 @@ from evaluations.models import (
     Campaign,
     Household,
     HouseholdCode,
-    NoticeJob,
     Rating,
 )
 from evaluations.ratings import CodeRevoked, rating_submit
+from notices import jobs
+from notices import tasks as notice_tasks
+from notices.models import NoticeJob
 from tests.conftest import make_campaign
 from uploads.private_media import private_storage
 
@@ -113,7 +115,7 @@ def test_notices_print_in_delivery_order_with_a_cover_sheet_per_building(enrollm
         Household(enrollment=enrollment, building=b, unit="1", room=r, order=n)
         for n, (b, r) in enumerate([("2", "101"), ("2", "102"), ("10", "101")], start=1)
     )
-    from evaluations.notices import household_notices_pdf
+    from notices.rendering import household_notices_pdf
 
     issued = codes_issue_households(enrollment)
     reader = PdfReader(io.BytesIO(household_notices_pdf(enrollment, issued)))
@@ -145,7 +147,7 @@ def test_a_district_job_prints_every_household_once_zipped_per_street(
         scope_label="硚口区",
         actor=city_officer,
     )
-    tasks.notice_job_run.delay(job.pk)  # eager in the tests
+    notice_tasks.notice_job_run.delay(job.pk)  # eager in the tests
     job.refresh_from_db()
     assert job.status == NoticeJob.Status.DONE and job.percent == 100
     assert [f["name"] for f in job.files] == ["古田街道.zip", "汉水桥街道.zip"]
@@ -229,7 +231,7 @@ def test_notice_files_are_deleted_after_the_retention_period(
     assert jobs.notice_files_delete_expired(now=timezone.now() + timedelta(days=13)) == 0
     assert jobs.notice_files_delete_expired(now=timezone.now() + timedelta(days=15)) == 1
     assert not any(private_storage.exists(p) for p in paths)
-    assert tasks.delete_expired_notice_files.delay().get() == 0
+    assert notice_tasks.delete_expired_notice_files.delay().get() == 0
 
 
 def test_the_schedule_opens_and_closes_campaigns_by_their_dates(community, city_officer):

@@ -20,6 +20,7 @@ APPS = [
     "reviews",
     "showcases",
     "monitoring",
+    "notices",
     "portal",
     "console",
     "demo",

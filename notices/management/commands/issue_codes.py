@@ -25,7 +25,7 @@ from communities.models import Community
 from evaluations import errors, households
 from evaluations.codes import format_code
 from evaluations.models import Campaign, Enrollment
-from evaluations.notices import household_notices_pdf
+from notices.rendering import household_notices_pdf
 
 
 def positive_int(value: str) -> int:

@@ -7,7 +7,7 @@ its PDF written to the private storage, and the community added to the job's
 `done_enrollments` — all or nothing. A worker killed halfway leaves the communities
 before it done (codes and file) and the one it was on untouched (its transaction
 rolled back; a half-written file is overwritten by the rerun), so running the job
-again (evaluations.tasks.notice_job_run; Celery redelivers it, acks_late) carries
+again (notices.tasks.notice_job_run; Celery redelivers it, acks_late) carries
 on where it stopped: every household ends with exactly one active code and one
 notice.
 """
@@ -26,13 +26,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from evaluations.audit import audit_record
+from evaluations.errors import DomainError
+from evaluations.households import codes_issue_households
+from evaluations.models import Campaign, Enrollment
 from uploads.private_media import private_storage
 
-from .audit import audit_record
-from .errors import DomainError
-from .households import codes_issue_households
-from .models import Campaign, Enrollment, NoticeJob
-from .notices import household_notices_pdf
+from .models import NoticeJob
+from .rendering import household_notices_pdf
 
 Scope = NoticeJob.Scope
 
@@ -57,7 +58,7 @@ def job_enrollments(job: NoticeJob) -> QuerySet[Enrollment]:
 def notice_job_create(
     campaign: Campaign, *, scope: str, scope_id: int | None, scope_label: str, actor
 ) -> NoticeJob:
-    """A queued job (the caller enqueues evaluations.tasks.notice_job_run after
+    """A queued job (the caller enqueues notices.tasks.notice_job_run after
     commit). Audited."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.OPEN):

@@ -27,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas as pdf_canvas
 
-from .codes import format_code
+from evaluations.codes import format_code
 
 CJK_FONT = "STSong-Light"  # an Adobe CID font every PDF reader has: nothing to embed
 CODE_FONT = "Courier-Bold"  # monospaced, so the groups of the code line up
