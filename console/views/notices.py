@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -174,8 +174,12 @@ def enrollment_households(request, pk):
     page = Paginator(dwellings, 100).get_page(request.GET.get("page"))
     buildings = (
         enrollment.dwellings.values("building")
-        .annotate(n=Count("pk"), delivered=Count("pk", filter=Q(delivered_at__isnull=False)))
-        .order_by("building")
+        .annotate(
+            n=Count("pk"),
+            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+            first=Min("order"),
+        )
+        .order_by("first")
     )
     return render(
         request,

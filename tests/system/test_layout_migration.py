@@ -78,9 +78,7 @@ def old_layout() -> list[tuple[str, str | None]]:
     targets += list(OLD_LEAVES.items())
     targets += [(app, None) for app in LATER_APPS]
     targets += [
-        (app, name)
-        for app, name in _leaves()
-        if app not in {*NEW_APPS, *OLD_LEAVES, *LATER_APPS}
+        (app, name) for app, name in _leaves() if app not in {*NEW_APPS, *OLD_LEAVES, *LATER_APPS}
     ]
     return targets
 
