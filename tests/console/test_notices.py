@@ -143,3 +143,26 @@ def test_the_whole_campaign_is_printed_from_the_campaign_page(
     assert response["Location"] == reverse("console:notice_job", args=[job.pk])
     assert job.status == "done" and job.notices == enrollment.households
     assert HouseholdCode.objects.active().count() == enrollment.households
+
+
+def test_a_job_whose_worker_died_is_started_again_from_its_page(
+    client, city_officer, enrollment, django_capture_on_commit_callbacks
+):
+    from notices.jobs import notice_job_create
+
+    job = notice_job_create(
+        enrollment.campaign,
+        scope="community",
+        scope_id=enrollment.pk,
+        scope_label="x",
+        actor=city_officer,
+    )
+    NoticeJob.objects.filter(pk=job.pk).update(status=NoticeJob.Status.RUNNING)
+    client.force_login(city_officer)
+    page = client.get(reverse("console:notice_job", args=[job.pk])).content.decode()
+    assert "从中断处继续" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("console:notice_job_resume", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == NoticeJob.Status.DONE and job.notices == enrollment.households
+    assert HouseholdCode.objects.active().count() == enrollment.households
