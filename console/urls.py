@@ -69,6 +69,7 @@ urlpatterns = [
         notices.enrollment_households_import,
         name="households_import",
     ),
+    path("enrollments/<int:pk>/unenroll/", notices.enrollment_unenroll, name="unenroll"),
     path("enrollments/<int:pk>/", review.enrollment_detail, name="enrollment"),
     path("enrollments/<int:pk>/checks/", review.enrollment_checks, name="enrollment_checks"),
     path(

@@ -12,6 +12,7 @@ AUDIT_ACTIONS = {
     "campaign_updated": _("Campaign changed"),
     "campaign_cancelled": _("Campaign cancelled"),
     "enrollment_created": _("Enrolled"),
+    "enrollment_removed": _("Un-enrolled"),
     "codes_issued": _("Household codes issued"),
     "code_revoked": _("Household code revoked"),
     "code_reissued": _("Household code reissued"),

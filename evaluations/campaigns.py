@@ -183,7 +183,7 @@ def campaign_facts(campaign: Campaign) -> dict[str, int]:
     """What a step will act on, in numbers, for its confirmation page: communities
     enrolled, household codes active, counted ratings so far, enrollments waiting
     for review."""
-    enrollments = campaign.enrollments.order_by()
+    enrollments = campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).order_by()
     return {
         "communities": enrollments.count(),
         "codes": HouseholdCode.objects.active().filter(enrollment__campaign=campaign).count(),
@@ -230,7 +230,7 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
         )
     fields = ["status"]
     if action == "open":
-        if not campaign.enrollments.exists():
+        if not campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).exists():
             raise TransitionRefused(_("Enroll at least one community before opening rating."))
         if campaign.closes_at <= now:
             raise TransitionRefused(
@@ -324,6 +324,13 @@ def enrollment_create(campaign: Campaign, community: Community, *, actor=None) -
             community=community,
             defaults={"company_id": community.company_id, "households": community.households},
         )
+        if not created and enrollment.review_status == ReviewStatus.UNENROLLED:
+            # Enrolled again after being un-enrolled: the same row, back in review.
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                review_status=ReviewStatus.PENDING, review_reason=""
+            )
+            enrollment.review_status = ReviewStatus.PENDING
+            created = True
         if created:
             audit_record(
                 "enrollment_created",
@@ -331,6 +338,41 @@ def enrollment_create(campaign: Campaign, community: Community, *, actor=None) -
                 enrollment=enrollment,
                 new=enrollment.company.name,
             )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_unenroll(enrollment: Enrollment, *, actor, reason: str) -> Enrollment:
+    """Take a community out of a campaign before rating opens. Nothing is deleted (the
+    audit log refers to the enrollment): it is marked un-enrolled, leaves the listings,
+    the notices and the tally, and its codes are revoked. Audited with the reason."""
+    reason = require_reason(reason)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("campaign", "community")
+        .get(pk=enrollment.pk)
+    )
+    if enrollment.campaign.status != Status.DRAFT:
+        raise EnrollmentRefused(_("A community can only be un-enrolled before rating opens."))
+    if enrollment.review_status == ReviewStatus.UNENROLLED:
+        raise EnrollmentRefused(_("This community is not enrolled any more."))
+    old = enrollment.review_status
+    enrollment.review_status = ReviewStatus.UNENROLLED
+    enrollment.review_reason = reason
+    enrollment.save(update_fields=["review_status", "review_reason"])
+    revoked = (
+        HouseholdCode.objects.active()
+        .filter(enrollment=enrollment)
+        .update(revoked_at=timezone.now())
+    )
+    audit_record(
+        "enrollment_removed",
+        actor=actor,
+        enrollment=enrollment,
+        old=old,
+        new=ReviewStatus.UNENROLLED,
+        reason=f"{reason} ({revoked})" if revoked else reason,
+    )
     return enrollment
 
 
@@ -345,7 +387,11 @@ class EnrollResult:
 def enrollments_add(campaign: Campaign, communities: Iterable[Community], *, actor) -> EnrollResult:
     """Enroll communities; each one already enrolled or refused is reported, not fatal."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    enrolled = set(campaign.enrollments.values_list("community_id", flat=True))
+    enrolled = set(
+        campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).values_list(
+            "community_id", flat=True
+        )
+    )
     result = EnrollResult([], [], [])
     for community in communities:
         if community.pk in enrolled:
@@ -378,7 +424,8 @@ class CampaignEnrolment:
         return enrollment_refusal(self.campaign)
 
     def enrolled_community_ids(self) -> set[int]:
-        return set(self.campaign.enrollments.values_list("community_id", flat=True))
+        enrollments = self.campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED)
+        return set(enrollments.values_list("community_id", flat=True))
 
     def enroll(self, community: Community) -> None:
         try:

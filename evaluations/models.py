@@ -365,6 +365,7 @@ class ReviewStatus(models.TextChoices):
     RETURNED = "returned", _("Returned by the city")
     APPROVED = "approved", _("Approved by the city")
     DROPPED = "dropped", _("Dropped after an upheld objection")
+    UNENROLLED = "unenrolled", _("Un-enrolled before rating opened")
 
 
 class Enrollment(models.Model):

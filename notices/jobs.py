@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from evaluations.audit import audit_record
 from evaluations.errors import DomainError
 from evaluations.households import codes_issue_households
-from evaluations.models import Campaign, Enrollment
+from evaluations.models import Campaign, Enrollment, ReviewStatus
 from uploads.private_media import private_storage
 
 from .models import NoticeJob
@@ -44,7 +44,9 @@ class JobRefused(DomainError):
 
 def job_enrollments(job: NoticeJob) -> QuerySet[Enrollment]:
     """The enrollments a job prints, in the order it prints them (by street)."""
-    enrollments = Enrollment.objects.filter(campaign_id=job.campaign_id)
+    enrollments = Enrollment.objects.filter(campaign_id=job.campaign_id).exclude(
+        review_status=ReviewStatus.UNENROLLED
+    )
     if job.scope == Scope.DISTRICT:
         enrollments = enrollments.filter(community__district_id=job.scope_id)
     elif job.scope == Scope.STREET:

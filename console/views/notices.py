@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,7 +26,8 @@ from django.views.decorators.http import require_POST
 from communities.importing.tables import ImportFileError, read_table
 from communities.models import District, Street
 from console.access import access_campaign, access_enrollment, permission_required
-from evaluations import household_import, households
+from console.forms import RequiredReasonForm
+from evaluations import campaigns, household_import, households
 from evaluations.errors import DomainError
 from evaluations.models import Enrollment, HouseholdCode
 from notices import jobs, tasks
@@ -192,6 +194,47 @@ def enrollment_households(request, pk):
             "jobs": enrollment.campaign.notice_jobs.filter(
                 scope=Scope.COMMUNITY, scope_id=enrollment.pk
             )[:10],
+        },
+    )
+
+
+@permission_required("evaluations.manage_campaign")
+def enrollment_unenroll(request, pk):
+    """Take a community out of a campaign before rating opens (GET asks, POST acts)."""
+    enrollment = access_enrollment(request.user, pk, _enrollments())
+    form = RequiredReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaigns.enrollment_unenroll(
+                enrollment, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("%(community)s is no longer enrolled.")
+                % {"community": enrollment.community.name},
+            )
+        return redirect("console:campaign", slug=enrollment.campaign.slug)
+    codes = HouseholdCode.objects.active().filter(enrollment=enrollment).count()
+    return render(
+        request,
+        "console/confirm.html",
+        {
+            "campaign": enrollment.campaign,
+            "title": _("Un-enroll %(community)s") % {"community": enrollment.community.name},
+            "form": form,
+            "question": _(
+                "Take %(community)s out of “%(campaign)s”? Its %(codes)d household codes are "
+                "revoked; the enrollment is kept in the records, marked un-enrolled."
+            )
+            % {
+                "community": enrollment.community.name,
+                "campaign": enrollment.campaign.name,
+                "codes": codes,
+            },
+            "back": reverse("console:enrollment_households", args=[enrollment.pk]),
         },
     )
 

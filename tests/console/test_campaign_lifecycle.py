@@ -172,3 +172,39 @@ def test_an_open_practice_campaign_is_not_on_the_home_page_but_takes_ratings(
     (code,) = codes_issue(enrollment, 1)
     assert "培训演练活动" not in client.get("/").content.decode()
     assert client.get(f"/r/{code}").status_code == 200
+
+
+def test_a_community_is_unenrolled_before_rating_opens_and_kept_in_the_records(
+    client, city_officer, community, criteria
+):
+    campaign = draft(slug="unenroll")
+    enrollment = enrollment_create(campaign, community)
+    (code,) = codes_issue(enrollment, 1)
+    client.force_login(city_officer)
+    url = reverse("console:unenroll", args=[enrollment.pk])
+    assert "1 个住户评议码" in client.get(url).content.decode()
+    assert client.post(url, {"reason": ""}).status_code == 200  # a reason is required
+    client.post(url, {"reason": "小区已拆迁"})
+    enrollment.refresh_from_db()
+    assert enrollment.review_status == "unenrolled"
+    assert AuditEntry.objects.filter(action="enrollment_removed", reason__startswith="小区已拆迁")
+    client.logout()
+    assert client.get(f"/r/{code}").status_code == 410  # its code was revoked
+    # Nothing left to open rating with; enrolling it again brings the same row back.
+    from evaluations.campaigns import TransitionRefused
+
+    with pytest.raises(TransitionRefused):
+        campaign_transition(campaign, "open", actor=city_officer)
+    assert enrollment_create(campaign, community).pk == enrollment.pk
+    enrollment.refresh_from_db()
+    assert enrollment.review_status == "pending"
+
+
+def test_an_open_campaigns_community_cannot_be_unenrolled(client, city_officer, enrollment):
+    client.force_login(city_officer)
+    response = client.post(
+        reverse("console:unenroll", args=[enrollment.pk]), {"reason": "x"}, follow=True
+    )
+    assert "只能在评议开始前取消参评" in response.content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.review_status == "pending"

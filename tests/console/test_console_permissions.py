@@ -92,6 +92,7 @@ TABLE = [
     ("console:notice_job_file", "job_file", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:enrollment_households", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:households_import", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:unenroll", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
     ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
