@@ -32,7 +32,7 @@ def local(moment) -> str:
 
 
 def test_a_campaign_run_in_the_console_from_households_to_closing(
-    desktop_page, phone_page, site, community, city_officer, tmp_path, settings
+    desktop_page, phone_page, site, community, city_officer, tmp_path, settings, axe
 ):
     settings.SITE_URL = site  # as `make run` sets it to the address it serves
     page = desktop_page
@@ -74,6 +74,7 @@ def test_a_campaign_run_in_the_console_from_households_to_closing(
     expect(page.get_by_role("heading", level=1)).to_contain_text("生成通知单")
     expect(page.locator("progress")).to_have_attribute("value", "100")
     expect(page.locator("body")).to_contain_text("已完成 1 / 1 个小区，通知单 4 份")
+    assert axe(page) == []
     page.screenshot(path=str(tmp_path / "progress.png"))
     if shots := os.environ.get("MANYI_SCREENSHOTS"):  # to look at it
         page.screenshot(path=f"{shots}/notice-job.png", full_page=True)
@@ -91,6 +92,11 @@ def test_a_campaign_run_in_the_console_from_households_to_closing(
     # Building 3 delivered; the notice of 12栋 lost and reissued.
     enrollment = Campaign.objects.get(slug="walk-2026").enrollments.get()
     page.goto(f"{site}/console/enrollments/{enrollment.pk}/households/")
+    assert axe(page) == []
+    if shots := os.environ.get("MANYI_SCREENSHOTS"):  # at phone size, to look at it
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=f"{shots}/households-phone.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="标记为已派送").first.click()
     expect(page.locator("body")).to_contain_text("已标记 3 份通知单为已派送")
     page.fill("input[name=reason] >> nth=3", "通知单遗失")
