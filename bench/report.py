@@ -508,8 +508,60 @@ def write_markdown(r: dict) -> str:  # noqa: C901 — one document, read top to 
             w(f"| {phase} | {i} | {x['rss_mb']:.0f} MB | {x['peak_mb']:.0f} MB |")
     w("")
 
+    w(console_and_notices_section(r))
     w(analysis(r))
     return "\n".join(out) + "\n"
+
+
+def console_and_notices_section(r: dict) -> str:
+    """Issue 12: the console at city scale and the household notices, each figure with
+    its target and whether it holds (bench/console_and_notices.py)."""
+    out: list[str] = []
+    w = out.append
+    console, notices = r.get("console"), r.get("notices")
+    if not console and not notices:
+        return ""
+    w("## The staff console at city scale, and the household notices")
+    w("")
+    if console:
+        w(
+            "In-process (Django's test client, no HTTP) as a city account, median of 5 "
+            "runs after a warm-up. Before issue 12, on main: the published campaign's page "
+            "20.9 s, its results CSV 2.6 s, its monitoring 1.8 s, its approval page 0.74 s, "
+            "the open campaign's page 0.85 s."
+        )
+        w("")
+        w("| page | time | first byte | queries | target | holds |")
+        w("| --- | ---: | ---: | ---: | --- | --- |")
+        for name, x in console.items():
+            target = "first byte < 1 s" if name == "results CSV" else "< 1 s"
+            w(
+                f"| {name} | {_ms(x['ms'])} ms | {_ms(x['first_byte_ms'])} ms | "
+                f"{x['queries']} | {target} | {_yes(x['holds'])} |"
+            )
+        w("")
+    if notices:
+        w(
+            f"Household notices (`notices/rendering.py`, the PDFs the notice jobs write): "
+            f"{notices['one_process_per_s']:.0f} per second in one process "
+            f"({notices['bytes_per_notice']:,} bytes each), "
+            f"{notices['two_processes_per_s']:.0f} per second in two processes at once "
+            f"({notices['speedup']:.2f}×); ~3.5 million households would take "
+            f"{notices['hours_for_3_5_million_on_one_process']} hours on one process."
+        )
+        w("")
+        w("| figure | measured | target | holds |")
+        w("| --- | ---: | --- | --- |")
+        w(
+            f"| notices per second, one process | {notices['one_process_per_s']:.0f} | "
+            f"≥ {notices['target_per_s']:.0f} (twice 237) | {_yes(notices['holds'])} |"
+        )
+        w(
+            f"| a second process | {notices['speedup']:.2f}× | ≥ {notices['speedup_target']}× | "
+            f"{_yes(notices['speedup_holds'])} |"
+        )
+        w("")
+    return "\n".join(out)
 
 
 def _verdicts(r: dict) -> list[dict]:

@@ -919,6 +919,25 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:15} {x['ms']:8.2f} ms, {x['queries']} queries, {x['query_ms']:.2f} ms in them"
         )
 
+    log("the staff console at city scale and the household notices (issue 12)")
+    from evaluations.models import Enrollment
+
+    from .console_and_notices import measure_console, measure_notices
+
+    console = measure_console(city["published_slug"], city["open_slug"])
+    for name, x in console.items():
+        log(
+            f"  {name:25} {x['ms']:9.1f} ms (first byte {x['first_byte_ms']:.1f}), {x['queries']} queries"
+        )
+    notice_enrollment = (
+        Enrollment.objects.filter(campaign__slug=city["open_slug"])
+        .values_list("pk", flat=True)
+        .first()
+    )
+    notices = measure_notices(notice_enrollment)
+    log(f"  notices: {notices}")
+    connection.close()
+
     cache.clear()
 
     # 5. The worker classes side by side, back to back: the ceiling and the home page.
@@ -951,6 +970,8 @@ def main(argv: list[str] | None = None) -> int:
         "plans": plans,
         "memory": memory,
         "inprocess": inprocess,
+        "console": console,
+        "notices": notices,
         "invalidation": invalidation,
         "worker_classes": other,
         "gunicorn": Server(env, port, args.worker_class, args.threads).command,

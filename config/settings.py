@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "reviews",
     "showcases",
     "monitoring",
+    "notices",
     "portal",
     "console",
     "demo",
@@ -159,6 +160,41 @@ if env.str("REDIS_URL", default=""):
 else:
     CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://manyi")}
     # The laptop default: sessions in the database (Django's default engine).
+
+# The background queue (config/celery.py). With a broker (CELERY_BROKER_URL, or REDIS_URL
+# when that is set) tasks go to the workers; without one — `make run`, the tests — they
+# run eagerly in the process that enqueued them, so the laptop needs no extra service.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_TASK_IGNORE_RESULT = True  # a job's state is a Job row (notices.models.NoticeJob)
+# A task is acknowledged once it has run, not when a worker takes it: a worker killed
+# halfway through a district's notices leaves the task queued for another worker, which
+# resumes the job where it stopped (evaluations/jobs.py).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = env("TIME_ZONE", default="Asia/Shanghai")
+CELERY_BEAT_SCHEDULE = {
+    # Opening and closing follow the campaigns' dates.
+    "campaigns-follow-schedule": {
+        "task": "evaluations.tasks.campaigns_follow_schedule",
+        "schedule": 60.0,
+    },
+    # The daily maintenance deploy.md once asked cron for.
+    "prune-failed-codes": {"task": "evaluations.tasks.prune_failed_codes", "schedule": 86400.0},
+    "forget-rating-addresses": {
+        "task": "evaluations.tasks.forget_rating_addresses",
+        "schedule": 86400.0,
+    },
+    "delete-expired-notice-files": {
+        "task": "notices.tasks.delete_expired_notice_files",
+        "schedule": 3600.0,
+    },
+}
+# Generated notices hold the only copies of plain codes: deleted after this many days.
+NOTICE_FILES_RETENTION_DAYS = env.int("NOTICE_FILES_RETENTION_DAYS", default=14)
 
 # Staff passwords as OWASP ASVS 4.0 level 2 (V2.1) asks: at least 12 characters,
 # up to 128 (so 64-character passphrases are fine), any characters (Chinese, spaces,

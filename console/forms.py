@@ -44,6 +44,8 @@ class CampaignForm(forms.ModelForm):
             "description",
             "opens_at",
             "closes_at",
+            "opens_on_schedule",
+            "is_practice",
             "threshold_percent",
             "min_responses",
             "min_coverage_percent",
@@ -60,7 +62,10 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
+        if self.instance.pk:  # editing: the slug is printed on notices already
+            del self.fields["slug"]
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("opens_on_schedule", True)
             self.initial.setdefault(
                 "criteria",
                 list(Criterion.objects.filter(is_default=True).values_list("pk", flat=True)),

@@ -6,7 +6,7 @@ from django.urls import path
 from .views import accounts as account_views
 from .views import campaigns as views
 from .views import exports as export_views
-from .views import imports, monitoring, publications, review, showcases
+from .views import imports, monitoring, notices, publications, review, showcases
 
 app_name = "console"
 
@@ -25,6 +25,8 @@ urlpatterns = [
         name="campaign_transition",
     ),
     path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
+    path("campaigns/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<slug:slug>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
     path(
         "campaigns/<slug:slug>/publish/<str:kind>/", publications.campaign_publish, name="publish"
@@ -50,6 +52,24 @@ urlpatterns = [
         monitoring.rating_release,
         name="rating_release",
     ),
+    # household notices (issue 12): printed in the background, households, reissue
+    path("campaigns/<slug:slug>/notices/", notices.campaign_notices, name="campaign_notices"),
+    path("notice-jobs/<int:pk>/", notices.notice_job, name="notice_job"),
+    path("notice-jobs/<int:pk>/resume/", notices.notice_job_resume, name="notice_job_resume"),
+    path(
+        "notice-jobs/<int:pk>/files/<int:index>/", notices.notice_job_file, name="notice_job_file"
+    ),
+    path(
+        "enrollments/<int:pk>/households/",
+        notices.enrollment_households,
+        name="enrollment_households",
+    ),
+    path(
+        "enrollments/<int:pk>/households/import/",
+        notices.enrollment_households_import,
+        name="households_import",
+    ),
+    path("enrollments/<int:pk>/unenroll/", notices.enrollment_unenroll, name="unenroll"),
     path("enrollments/<int:pk>/", review.enrollment_detail, name="enrollment"),
     path("enrollments/<int:pk>/checks/", review.enrollment_checks, name="enrollment_checks"),
     path(

@@ -7,17 +7,11 @@ nobody sees rates while residents can still rate, staff included).
 
 from fractions import Fraction
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .campaigns import campaign_apply_default_rules
-from .errors import DomainError
-from .households import codes_issue
 from .models import (
     AuditEntry,
     Campaign,
@@ -104,10 +98,6 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign_apply_default_rules(form.instance)
 
 
-class IssueCodesForm(forms.Form):
-    count = forms.IntegerField(label=_("Number of codes"), min_value=1, max_value=20000)
-
-
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
     list_display = [
@@ -125,7 +115,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_fields = ["community__name", "company__name", "campaign__name"]
     autocomplete_fields = ["community", "company"]
     list_select_related = ["community__district", "campaign", "company"]
-    actions = ["issue_codes"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_answer_counts().with_code_counts()
@@ -172,53 +161,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if tally is None:
             return "—"
         return gettext("yes") if tally.eligible else "；".join(tally.reasons)
-
-    @admin.action(description=_("Issue household codes and print the notices (PDF)"))
-    def issue_codes(self, request, queryset):
-        if not request.user.has_perm("evaluations.add_householdcode"):
-            raise PermissionDenied
-        if queryset.count() != 1:
-            self.message_user(
-                request,
-                gettext("Choose exactly one enrollment to issue codes for."),
-                messages.ERROR,
-            )
-            return None
-        enrollment = queryset.get()
-        remaining = max(enrollment.households - enrollment.household_codes.count(), 0)
-        if "count" in request.POST:
-            form = IssueCodesForm(request.POST)
-            if form.is_valid():
-                try:
-                    codes = codes_issue(
-                        enrollment, form.cleaned_data["count"], issued_by=request.user
-                    )
-                except DomainError as error:
-                    form.add_error("count", str(error))
-                else:
-                    from .notices import household_notices_pdf
-
-                    pdf = household_notices_pdf(enrollment, codes)
-                    response = HttpResponse(pdf, content_type="application/pdf")
-                    filename = f"household-codes-enrollment-{enrollment.pk}.pdf"
-                    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-                    response["Cache-Control"] = "no-store"
-                    return response
-        else:
-            form = IssueCodesForm(initial={"count": remaining or 1})
-        return render(
-            request,
-            "admin/evaluations/issue_codes.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": gettext("Issue household codes"),
-                "enrollment": enrollment,
-                "remaining": remaining,
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
 
 
 @admin.register(HouseholdCode)

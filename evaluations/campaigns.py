@@ -25,9 +25,17 @@ from communities.importing import (
 )
 from communities.models import Community
 
-from .audit import audit_record
+from .audit import audit_record, require_reason
 from .errors import DomainError
-from .models import Campaign, Criterion, Enrollment, Prerequisite
+from .models import (
+    Campaign,
+    Criterion,
+    Enrollment,
+    HouseholdCode,
+    Prerequisite,
+    Rating,
+    ReviewStatus,
+)
 from .signals import campaign_changed
 
 Status = Campaign.Status
@@ -72,6 +80,120 @@ def campaign_create(
     return campaign
 
 
+EDITABLE_FIELDS = (
+    "name",
+    "name_en",
+    "description",
+    "opens_at",
+    "closes_at",
+    "opens_on_schedule",
+    "is_practice",
+    "threshold_percent",
+    "min_responses",
+    "min_coverage_percent",
+    "satisfied_answers",
+    "notice_days",
+)
+
+
+def campaign_edit_refusal(campaign: Campaign) -> str | None:
+    """Why a campaign's rules, dates and texts cannot be changed now, or None: they
+    can until rating opens (a campaign opened by hand early has its start moved to
+    that moment, so "open" always means rating has begun)."""
+    if campaign.status != Status.DRAFT:
+        return _("Only a campaign whose rating has not opened can be edited.")
+    return None
+
+
+@transaction.atomic
+def campaign_update(
+    campaign: Campaign,
+    *,
+    actor,
+    criteria: Iterable[Criterion] | None = None,
+    prerequisites: Iterable[Prerequisite] | None = None,
+    **fields,
+) -> Campaign:
+    """Change a draft's rules, dates, texts or criteria; one audit entry names what
+    changed, with the old and new values."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    refusal = campaign_edit_refusal(campaign)
+    if refusal:
+        raise TransitionRefused(refusal)
+    changes = []
+    for name, value in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise TransitionRefused(_("This field cannot be changed."))
+        if getattr(campaign, name) != value:
+            changes.append((name, getattr(campaign, name), value))
+            setattr(campaign, name, value)
+    campaign.full_clean()
+    campaign.save()
+    for relation, items in (("criteria", criteria), ("prerequisites", prerequisites)):
+        if items is None:
+            continue
+        before = set(getattr(campaign, relation).values_list("pk", flat=True))
+        after = {item.pk for item in items}
+        if before != after:
+            getattr(campaign, relation).set(items)
+            changes.append((relation, sorted(before), sorted(after)))
+    if changes:
+        audit_record(
+            "campaign_updated",
+            actor=actor,
+            campaign=campaign,
+            old="; ".join(f"{n}={o}" for n, o, _new in changes),
+            new="; ".join(f"{n}={v}" for n, _old, v in changes),
+        )
+        campaign_changed.send(sender=Campaign, campaign=campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(campaign: Campaign, *, actor, reason: str) -> Campaign:
+    """Cancel a campaign that has not published a list: it leaves the public site;
+    its enrollments, codes, ratings and audit entries are all kept."""
+    reason = require_reason(reason)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (Status.DRAFT, Status.OPEN, Status.CLOSED):
+        raise TransitionRefused(
+            _(
+                "The campaign is “%(status)s”: a campaign that has published a list is not "
+                "cancelled; withdraw entries or archive it instead."
+            )
+            % {"status": campaign.get_status_display()}
+        )
+    old = campaign.status
+    campaign.status = Status.CANCELLED
+    campaign.cancel_reason = reason
+    campaign.save(update_fields=["status", "cancel_reason"])
+    audit_record(
+        "campaign_cancelled",
+        actor=actor,
+        campaign=campaign,
+        old=old,
+        new=campaign.status,
+        reason=reason,
+    )
+    campaign_changed.send(sender=Campaign, campaign=campaign)
+    return campaign
+
+
+def campaign_facts(campaign: Campaign) -> dict[str, int]:
+    """What a step will act on, in numbers, for its confirmation page: communities
+    enrolled, household codes active, counted ratings so far, enrollments waiting
+    for review."""
+    enrollments = campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).order_by()
+    return {
+        "communities": enrollments.count(),
+        "codes": HouseholdCode.objects.active().filter(enrollment__campaign=campaign).count(),
+        "ratings": Rating.objects.counted().filter(enrollment__campaign=campaign).count(),
+        "waiting": enrollments.filter(
+            review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED]
+        ).count(),
+    }
+
+
 @dataclass(frozen=True)
 class Transition:
     source: str
@@ -106,16 +228,31 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
                 "needed": Status(transition.source).label,
             }
         )
+    fields = ["status"]
     if action == "open":
-        if not campaign.enrollments.exists():
+        if not campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).exists():
             raise TransitionRefused(_("Enroll at least one community before opening rating."))
         if campaign.closes_at <= now:
             raise TransitionRefused(
                 _("The rating window has already ended; change the closing time first.")
             )
+        if campaign.opens_at > now:
+            # Opened by hand before its start: the start moves to now, so that the
+            # campaign never shows "open for rating" while refusing ratings.
+            reason = " ".join(
+                part
+                for part in (
+                    reason,
+                    _("Start moved from %(date)s to now.")
+                    % {"date": timezone.localtime(campaign.opens_at).strftime("%Y-%m-%d %H:%M")},
+                )
+                if part
+            )
+            campaign.opens_at = now
+            fields.append("opens_at")
     old = campaign.status
     campaign.status = transition.target
-    campaign.save(update_fields=["status"])
+    campaign.save(update_fields=fields)
     audit_record(
         f"campaign_{action}",
         actor=actor,
@@ -126,6 +263,39 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
     )
     campaign_changed.send(sender=Campaign, campaign=campaign)
     return campaign
+
+
+def campaigns_follow_schedule(now=None) -> list[Campaign]:
+    """Open the drafts whose start has come (those set to open on schedule, with at
+    least one community enrolled) and close the open campaigns whose end has passed:
+    the scheduler's step (evaluations.tasks, every minute). Each through
+    campaign_transition, audited with no person as the actor."""
+    now = now or timezone.now()
+    changed = []
+    due_to_open = (
+        Campaign.objects.filter(
+            status=Status.DRAFT, opens_on_schedule=True, opens_at__lte=now, closes_at__gt=now
+        )
+        .filter(enrollments__isnull=False)
+        .distinct()
+    )
+    for campaign in due_to_open:
+        try:
+            changed.append(
+                campaign_transition(campaign, "open", actor=None, reason=_("On schedule."), now=now)
+            )
+        except TransitionRefused:  # changed meanwhile by a person
+            continue
+    for campaign in Campaign.objects.filter(status=Status.OPEN, closes_at__lte=now):
+        try:
+            changed.append(
+                campaign_transition(
+                    campaign, "close", actor=None, reason=_("On schedule."), now=now
+                )
+            )
+        except TransitionRefused:
+            continue
+    return changed
 
 
 def enrollment_refusal(campaign: Campaign) -> str | None:
@@ -154,6 +324,13 @@ def enrollment_create(campaign: Campaign, community: Community, *, actor=None) -
             community=community,
             defaults={"company_id": community.company_id, "households": community.households},
         )
+        if not created and enrollment.review_status == ReviewStatus.UNENROLLED:
+            # Enrolled again after being un-enrolled: the same row, back in review.
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                review_status=ReviewStatus.PENDING, review_reason=""
+            )
+            enrollment.review_status = ReviewStatus.PENDING
+            created = True
         if created:
             audit_record(
                 "enrollment_created",
@@ -161,6 +338,41 @@ def enrollment_create(campaign: Campaign, community: Community, *, actor=None) -
                 enrollment=enrollment,
                 new=enrollment.company.name,
             )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_unenroll(enrollment: Enrollment, *, actor, reason: str) -> Enrollment:
+    """Take a community out of a campaign before rating opens. Nothing is deleted (the
+    audit log refers to the enrollment): it is marked un-enrolled, leaves the listings,
+    the notices and the tally, and its codes are revoked. Audited with the reason."""
+    reason = require_reason(reason)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("campaign", "community")
+        .get(pk=enrollment.pk)
+    )
+    if enrollment.campaign.status != Status.DRAFT:
+        raise EnrollmentRefused(_("A community can only be un-enrolled before rating opens."))
+    if enrollment.review_status == ReviewStatus.UNENROLLED:
+        raise EnrollmentRefused(_("This community is not enrolled any more."))
+    old = enrollment.review_status
+    enrollment.review_status = ReviewStatus.UNENROLLED
+    enrollment.review_reason = reason
+    enrollment.save(update_fields=["review_status", "review_reason"])
+    revoked = (
+        HouseholdCode.objects.active()
+        .filter(enrollment=enrollment)
+        .update(revoked_at=timezone.now())
+    )
+    audit_record(
+        "enrollment_removed",
+        actor=actor,
+        enrollment=enrollment,
+        old=old,
+        new=ReviewStatus.UNENROLLED,
+        reason=f"{reason} ({revoked})" if revoked else reason,
+    )
     return enrollment
 
 
@@ -175,7 +387,11 @@ class EnrollResult:
 def enrollments_add(campaign: Campaign, communities: Iterable[Community], *, actor) -> EnrollResult:
     """Enroll communities; each one already enrolled or refused is reported, not fatal."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    enrolled = set(campaign.enrollments.values_list("community_id", flat=True))
+    enrolled = set(
+        campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED).values_list(
+            "community_id", flat=True
+        )
+    )
     result = EnrollResult([], [], [])
     for community in communities:
         if community.pk in enrolled:
@@ -208,7 +424,8 @@ class CampaignEnrolment:
         return enrollment_refusal(self.campaign)
 
     def enrolled_community_ids(self) -> set[int]:
-        return set(self.campaign.enrollments.values_list("community_id", flat=True))
+        enrollments = self.campaign.enrollments.exclude(review_status=ReviewStatus.UNENROLLED)
+        return set(enrollments.values_list("community_id", flat=True))
 
     def enroll(self, community: Community) -> None:
         try:

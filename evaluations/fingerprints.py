@@ -20,12 +20,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Q
 from django.utils import timezone
 
 from config.client_ip import client_ip
 
 from .codes import normalize_code
-from .models import FailedCodeAttempt
+from .models import Campaign, FailedCodeAttempt, Rating
 
 FORM_STARTED_FIELD = "started"
 FORM_STARTED_MAX_AGE = 2 * 24 * 3600
@@ -107,3 +108,16 @@ def prune_failed_codes(days: int | None = None, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _details = FailedCodeAttempt.objects.filter(at__lt=cutoff).delete()
     return deleted
+
+
+def forget_rating_addresses() -> int:
+    """Blank client address, browser string and browser id of the ratings of every
+    published or archived campaign (manage.py forget_rating_addresses, and the daily
+    task): the number of ratings changed."""
+    return (
+        Rating.objects.filter(
+            enrollment__campaign__status__in=[Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED]
+        )
+        .filter(Q(client_ip__isnull=False) | ~Q(user_agent="") | ~Q(browser_id=""))
+        .update(client_ip=None, user_agent="", browser_id="")
+    )

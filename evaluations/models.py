@@ -26,6 +26,10 @@ from communities.models import Community, PropertyCompany
 from .audit_actions import AUDIT_ACTIONS, AUDIT_TEXT_ACTIONS
 from .codes import format_code
 
+# Models kept in modules of their own, part of this module's interface.
+from .failed_code_models import FailedCodeAttempt as FailedCodeAttempt
+from .household_models import Household, HouseholdCodeQuerySet
+
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -119,9 +123,19 @@ class Prerequisite(_RuleItem):
 
 
 class CampaignQuerySet(models.QuerySet):
+    def public(self):
+        """What the public site may show (public_campaign_q)."""
+        return self.filter(public_campaign_q())
+
     def accepting_ratings(self, now=None):
         now = now or timezone.now()
         return self.filter(status=Campaign.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
+
+
+def public_campaign_q(prefix: str = "") -> Q:
+    """The one definition of a campaign the public may see: not a practice campaign,
+    not cancelled. `prefix` reaches it through a relation, e.g. "campaign__"."""
+    return Q(**{f"{prefix}is_practice": False}) & ~Q(**{f"{prefix}status": "cancelled"})
 
 
 class Campaign(models.Model):
@@ -131,6 +145,7 @@ class Campaign(models.Model):
         CLOSED = "closed", _("Closed")
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived")
+        CANCELLED = "cancelled", _("Cancelled")
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -141,6 +156,11 @@ class Campaign(models.Model):
     )
     opens_at = models.DateTimeField(_("rating opens"))
     closes_at = models.DateTimeField(_("rating closes"))
+    opens_on_schedule = models.BooleanField(
+        _("open on schedule"),
+        default=False,
+        help_text=_("Rating opens by itself at the start time (with communities enrolled)."),
+    )
     threshold_percent = models.DecimalField(
         _("satisfaction threshold (%)"),
         max_digits=5,
@@ -173,6 +193,15 @@ class Campaign(models.Model):
     prerequisites = models.ManyToManyField(
         Prerequisite, related_name="campaigns", blank=True, verbose_name=_("prerequisites")
     )
+    is_practice = models.BooleanField(
+        _("practice campaign (练习)"),
+        default=False,
+        help_text=_(
+            "For staff training: works like a real campaign and never appears on the "
+            "public site, in open data or on the home page."
+        ),
+    )
+    cancel_reason = models.TextField(_("why it was cancelled"), blank=True)
     notice_days = models.PositiveSmallIntegerField(
         _("public notice period (days)"),
         default=5,
@@ -272,7 +301,7 @@ class EnrollmentQuerySet(models.QuerySet):
         """Household codes issued per enrollment, as a subquery: a second join next to
         the ratings would multiply the rows and inflate every count."""
         codes = (
-            HouseholdCode.objects.filter(enrollment=models.OuterRef("pk"))
+            HouseholdCode.objects.filter(enrollment=models.OuterRef("pk"), revoked_at__isnull=True)
             .order_by()
             .values("enrollment")
             .annotate(n=Count("id"))
@@ -336,6 +365,7 @@ class ReviewStatus(models.TextChoices):
     RETURNED = "returned", _("Returned by the city")
     APPROVED = "approved", _("Approved by the city")
     DROPPED = "dropped", _("Dropped after an upheld objection")
+    UNENROLLED = "unenrolled", _("Un-enrolled before rating opened")
 
 
 class Enrollment(models.Model):
@@ -386,13 +416,24 @@ class Enrollment(models.Model):
 
 
 class HouseholdCode(models.Model):
-    """A one-time code for one household. Only its keyed hash is stored."""
+    """A code for one household. Only its keyed hash is stored. A reissued notice
+    revokes the old code (revoked_at) and gives the household a new one; the
+    database keeps one active code per household."""
 
     enrollment = models.ForeignKey(
         Enrollment,
         on_delete=models.PROTECT,
         related_name="household_codes",
         verbose_name=_("enrollment"),
+    )
+    # Null for the codes issued before households were recorded.
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="codes",
+        verbose_name=_("household"),
     )
     code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
     issued_at = models.DateTimeField(_("issued"), default=timezone.now)
@@ -404,11 +445,21 @@ class HouseholdCode(models.Model):
         related_name="+",
         verbose_name=_("issued by"),
     )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = HouseholdCodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]
         verbose_name = _("household code")
         verbose_name_plural = _("household codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(revoked_at__isnull=True, household__isnull=False),
+                name="household_one_active_code",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code_hash[:10]}… · {self.enrollment.community.name}"
@@ -531,27 +582,6 @@ class RatingAnswer(models.Model):
     def __str__(self) -> str:
         # Never the answer itself: this text shows up in admin lists and delete pages.
         return str(self.criterion)
-
-
-class FailedCodeAttempt(models.Model):
-    """A household code typed in and not found (or not even shaped like a code), kept
-    so the anti-fraud monitoring can see addresses that try many codes, and codes tried
-    in sequence. A wrong code is no secret; the rows are pruned after
-    FAILED_CODE_RETENTION_DAYS (manage.py prune_failed_codes, run daily)."""
-
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
-    typed = models.CharField(_("code typed"), max_length=40, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-        verbose_name = _("failed code entry")
-        verbose_name_plural = _("failed code entries")
-        indexes = [models.Index(fields=["client_ip", "at"], name="failed_code_ip_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.client_ip} {self.typed}"
 
 
 class AuditEntry(models.Model):

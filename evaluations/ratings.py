@@ -25,6 +25,14 @@ class CodeUnknown(DomainError):
     pass
 
 
+class CodeRevoked(DomainError):
+    """The code's notice was reissued: the household has a newer code."""
+
+    def __init__(self, message: str, code: HouseholdCode):
+        super().__init__(message)
+        self.code = code
+
+
 class WindowClosed(DomainError):
     def __init__(self, message: str, campaign: Campaign):
         super().__init__(message)
@@ -60,7 +68,17 @@ def household_code_lookup(raw_code: str) -> HouseholdCode:
         raise CodeUnknown(
             _("This code is not known. Check it against your household notice and try again.")
         )
+    if found.revoked_at is not None:
+        raise CodeRevoked(_revoked_message(), found)
     return found
+
+
+def _revoked_message() -> str:
+    return _(
+        "This household code has been replaced: a new notice was issued for your "
+        "household. Use the code on the new notice; a rating with it replaces any "
+        "rating made with this one."
+    )
 
 
 def campaign_criteria(campaign: Campaign) -> list[Criterion]:
@@ -153,10 +171,18 @@ def rating_submit(
                     .get(pk=code.pk)
                 )
                 now_ = now or timezone.now()
+                if locked.revoked_at is not None:
+                    raise CodeRevoked(_revoked_message(), locked)
                 check_window(locked.enrollment.campaign, now_)
-                Rating.objects.filter(household_code=locked, is_current=True).update(
-                    is_current=False, superseded_at=now_
-                )
+                # The household's latest rating counts, whichever of its codes made
+                # the earlier one (a reissued notice: SPEC, household code).
+                if locked.household_id is not None:
+                    previous = Rating.objects.filter(
+                        household_code__household_id=locked.household_id, is_current=True
+                    )
+                else:
+                    previous = Rating.objects.filter(household_code=locked, is_current=True)
+                previous.update(is_current=False, superseded_at=now_)
                 rating = Rating.objects.create(
                     household_code=locked,
                     enrollment_id=locked.enrollment_id,

@@ -14,6 +14,7 @@ from .codes import CODE_ALPHABET, format_code, normalize_code
 from .forms import CodeForm, RatingForm
 from .models import Rating
 from .ratings import (
+    CodeRevoked,
     CodeUnknown,
     InvalidRating,
     WindowClosed,
@@ -93,6 +94,20 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         return _limited_response(request, limited)
     try:
         household_code = household_code_lookup(code)
+    except CodeRevoked as error:
+        enrollment = error.code.enrollment
+        return render(
+            request,
+            "evaluations/closed.html",
+            {
+                "enrollment": enrollment,
+                "campaign": enrollment.campaign,
+                "community": enrollment.community,
+                "message": str(error),
+                "revoked": True,
+            },
+            status=410,
+        )
     except CodeUnknown as error:
         throttle.record_failure(request)
         fingerprints.record_failed_code(request, code)

@@ -19,7 +19,7 @@ from .forms import ObjectionForm
 
 
 def _preliminary(slug) -> Publication:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = get_object_or_404(Campaign.objects.public(), slug=slug)
     publication = campaign.publications.filter(kind=Publication.Kind.PRELIMINARY).first()
     if publication is None:
         raise Http404

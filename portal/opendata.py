@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from evaluations.models import public_campaign_q
 from reviews.ballots import BALLOT_FIELDS, publication_ballots
 from reviews.models import Publication, PublicationEntry
 
@@ -66,7 +67,7 @@ def open_data_publication(slug: str, revision: int | None = None) -> Publication
         publications = publications.current()
     else:
         publications = publications.final().filter(revision=revision)
-    return publications.filter(campaign__slug=slug).first()
+    return publications.filter(public_campaign_q("campaign__"), campaign__slug=slug).first()
 
 
 def publication_etag(publication: Publication) -> str:
@@ -209,6 +210,7 @@ def published_campaigns() -> list[dict[str, Any]]:
     first) and how many communities each lists. One query."""
     publications = (
         Publication.objects.final()
+        .filter(public_campaign_q("campaign__"))
         .select_related("campaign")
         .annotate(listed=Count("entries", filter=Q(entries__status=PublicationEntry.Status.LISTED)))
         .order_by("-campaign__opens_at", "campaign_id", "-revision")

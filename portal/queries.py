@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 
 from communities.models import Community, District, PropertyCompany
 from communities.search import is_latin, normalize_query
-from evaluations.models import Campaign
+from evaluations.models import Campaign, public_campaign_q
 from reviews.models import Publication, PublicationEntry
 
 # A search shows the first SEARCH_FIRST communities found, and up to SEARCH_LIMIT on asking.
@@ -31,6 +31,7 @@ def current_publications() -> QuerySet[Publication]:
     return (
         Publication.objects.current()
         .filter(campaign__status__in=[Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED])
+        .filter(public_campaign_q("campaign__"))
         .select_related("campaign")
         .order_by("-published_at", "-pk")
     )

@@ -22,7 +22,7 @@ from django.views.decorators.http import condition, require_safe
 
 from communities.models import Community, District, PropertyCompany
 from evaluations.forms import CodeForm
-from evaluations.models import Campaign, Criterion
+from evaluations.models import Campaign, Criterion, public_campaign_q
 from portal import pagecache
 from portal import queries as portal
 from reviews.models import PublicationEntry, ReviewCheck
@@ -84,7 +84,9 @@ def home(request):
     now = timezone.now()
     # Campaigns open for rating now, and when that changes by itself (one opens or
     # closes): the cached page (evaluations.pagecache) is not kept past that time.
-    open_status = list(Campaign.objects.filter(status=Campaign.Status.OPEN).order_by("closes_at"))
+    open_status = list(
+        Campaign.objects.public().filter(status=Campaign.Status.OPEN).order_by("closes_at")
+    )
     notices = _notices()
     changes = [c.opens_at if c.opens_at > now else c.closes_at for c in open_status]
     changes += [n.notice_ends_at for n in notices]
@@ -113,7 +115,9 @@ def _notices():
         p
         for p in Publication.objects.filter(
             kind=Publication.Kind.PRELIMINARY, campaign__status=Campaign.Status.CLOSED
-        ).select_related("campaign")
+        )
+        .filter(public_campaign_q("campaign__"))
+        .select_related("campaign")
         if p.notice_open()
     ]
 

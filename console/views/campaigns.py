@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,11 +36,12 @@ from console.forms import (
     CampaignForm,
     EnrollDistrictForm,
     ReasonForm,
+    RequiredReasonForm,
 )
 from console.staff_security import second_factor_step
 from evaluations import campaigns
 from evaluations.errors import DomainError
-from evaluations.models import Enrollment, ReviewStatus
+from evaluations.models import Answer, Campaign, Enrollment, ReviewStatus
 from evaluations.tally import (
     percent_floor,
     responses_from_counts,
@@ -100,12 +102,72 @@ def campaign_create(request):
     return render(request, "console/campaign_form.html", {"form": form})
 
 
+@permission_required("evaluations.manage_campaign")
+def campaign_edit(request, slug):
+    """A draft's rules, dates, texts and criteria, changed before rating opens."""
+    campaign = access_campaign(request.user, slug)
+    refusal = campaigns.campaign_edit_refusal(campaign)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("console:campaign", slug=campaign.slug)
+    form = CampaignForm(request.POST if request.method == "POST" else None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k in campaigns.EDITABLE_FIELDS}
+        try:
+            campaigns.campaign_update(
+                Campaign.objects.get(pk=campaign.pk),
+                actor=request.user,
+                criteria=form.cleaned_data["criteria"],
+                prerequisites=form.cleaned_data["prerequisites"],
+                **fields,
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("The campaign has been changed."))
+            return redirect("console:campaign", slug=campaign.slug)
+    return render(request, "console/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@permission_required("evaluations.manage_campaign")
+def campaign_cancel(request, slug):
+    campaign = access_campaign(request.user, slug)
+    form = RequiredReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaigns.campaign_cancel(
+                campaign, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The campaign has been cancelled."))
+        return redirect("console:campaign", slug=campaign.slug)
+    return render(
+        request,
+        "console/confirm.html",
+        {
+            "campaign": campaign,
+            "title": _("Cancel the campaign"),
+            "form": form,
+            "question": _(
+                "Cancel “%(campaign)s”? It leaves the public site; everything is kept "
+                "and the cancellation is recorded with its reason."
+            )
+            % {"campaign": campaign.name},
+            "facts": campaigns.campaign_facts(campaign),
+            "back": reverse("console:campaign", args=[campaign.slug]),
+        },
+    )
+
+
 def _enrollment_listing(user, campaign, params):
     enrollments = (
         scope_enrollments(user, campaign.enrollments.all())
         .select_related("community__district", "community__street", "company")
-        .with_answer_counts()
-        .with_code_counts()
         .order_by("community__district__code", "community__name")
     )
     district = params.get("district")
@@ -120,6 +182,29 @@ def _enrollment_listing(user, campaign, params):
             Q(community__name__icontains=query) | Q(company__name__icontains=query)
         )
     return enrollments
+
+
+def page_with_counts(page, *, codes: bool = False) -> list[Enrollment]:
+    """The enrollments of one page with their answer counts (and codes issued): the
+    page is cut from the plain listing first and only its enrollments are counted, so
+    a campaign of 10,000 communities and a million ratings counts a hundred
+    communities' ratings per page view, not all of them (and the paginator's COUNT
+    reads no rating at all)."""
+    listed = list(page.object_list)
+    counted = Enrollment.objects.filter(pk__in=[e.pk for e in listed]).with_answer_counts()
+    if codes:
+        counted = counted.with_code_counts()
+    extra = {row["pk"]: row for row in counted.order_by().values("pk", *_count_fields(codes))}
+    for enrollment in listed:
+        for name, value in extra[enrollment.pk].items():
+            if name != "pk":
+                setattr(enrollment, name, value)
+    return listed
+
+
+def _count_fields(codes: bool) -> list[str]:
+    fields = [f"n_{answer}" for answer in Answer.values]
+    return [*fields, "codes_issued"] if codes else fields
 
 
 def enrollment_rows(enrollments):
@@ -151,7 +236,7 @@ def campaign_detail(request, slug):
         {
             "campaign": campaign,
             "page": page,
-            "rows": enrollment_rows(page.object_list),
+            "rows": enrollment_rows(page_with_counts(page, codes=True)),
             "districts": districts,
             "statuses": ReviewStatus.choices,
             "publications": publications,
@@ -161,6 +246,7 @@ def campaign_detail(request, slug):
                 entry__publication__campaign=campaign, status=Objection.Status.OPEN
             ).count(),
             "transitions": _available_transitions(request.user, campaign),
+            "now": timezone.now(),
         },
     )
 
@@ -206,6 +292,8 @@ def campaign_transition(request, slug, action):
             "form": form,
             "question": _("%(step)s for “%(campaign)s”?")
             % {"step": TRANSITION_LABELS[action], "campaign": campaign.name},
+            "facts": campaigns.campaign_facts(campaign),
+            "moves_start": action == "open" and campaign.opens_at > timezone.now(),
             "back": reverse("console:campaign", args=[campaign.slug]),
         },
     )

@@ -33,7 +33,7 @@ from reviews import decisions
 from showcases.models import ShowcaseItem
 from uploads.private_media import private_file_response
 
-from .campaigns import PAGE_SIZE, enrollment_rows
+from .campaigns import PAGE_SIZE, enrollment_rows, page_with_counts
 
 
 def _enrollment_page_queryset():
@@ -193,7 +193,6 @@ def campaign_approval(request, slug):
             ]
         )
         .select_related("community__district", "community__street", "company", "campaign")
-        .with_answer_counts()
         .order_by("review_status", "community__district__code", "community__name")
     )
     page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -203,7 +202,7 @@ def campaign_approval(request, slug):
         {
             "campaign": campaign,
             "page": page,
-            "rows": enrollment_rows(page.object_list),
+            "rows": enrollment_rows(page_with_counts(page)),
             "reason_form": RequiredReasonForm(),
         },
     )

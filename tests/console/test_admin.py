@@ -1,16 +1,12 @@
 """The Django admin: everything registered and searchable, codes issued and
 printed from it, and no rates or ratings shown while a campaign is open."""
 
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from pypdf import PdfReader
 
-from evaluations.codes import hash_code
 from evaluations.households import codes_issue
-from evaluations.models import Campaign, HouseholdCode, Rating
+from evaluations.models import Campaign, Rating
 from evaluations.ratings import rating_submit
 
 pytestmark = pytest.mark.django_db
@@ -115,40 +111,6 @@ def test_once_closed_rates_and_ratings_are_shown_read_only(
     )
     assert delete.status_code == 403
     assert Rating.objects.filter(pk=rating.pk).exists()
-
-
-def test_staff_issue_and_print_codes_from_the_admin(officer_client, enrollment):
-    url = reverse("admin:evaluations_enrollment_changelist")
-    form = officer_client.post(url, {"action": "issue_codes", "_selected_action": [enrollment.pk]})
-    assert form.status_code == 200
-    assert "还可发放100个评议码" in form.content.decode()
-
-    response = officer_client.post(
-        url, {"action": "issue_codes", "_selected_action": [enrollment.pk], "count": 6}
-    )
-    assert response["Content-Type"] == "application/pdf"
-    assert HouseholdCode.objects.filter(enrollment=enrollment).count() == 6
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "汉口春天" in text
-    # The codes printed on the sheet are the ones whose hashes were stored.
-    printed = {
-        line.replace("-", "").strip()
-        for line in text.splitlines()
-        if len(line.replace("-", "").strip()) == 12 and line.count("-") == 2
-    }
-    stored = set(HouseholdCode.objects.values_list("code_hash", flat=True))
-    assert len(printed) == 6
-    assert {hash_code(c) for c in printed} == stored
-
-
-def test_issuing_too_many_codes_from_the_admin_says_why(officer_client, enrollment):
-    response = officer_client.post(
-        reverse("admin:evaluations_enrollment_changelist"),
-        {"action": "issue_codes", "_selected_action": [enrollment.pk], "count": 101},
-    )
-    assert response.status_code == 200
-    assert "超过一户一码" in response.content.decode()
-    assert HouseholdCode.objects.count() == 0
 
 
 def test_campaign_rules_are_read_only_once_it_opens(officer_client, open_campaign):

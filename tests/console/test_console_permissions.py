@@ -11,6 +11,7 @@ from django.urls import reverse
 from communities.models import PropertyCompany
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
+from notices.jobs import notice_job_create, notice_job_run
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
 from showcases.services import reply_submit, showcase_item_submit
@@ -40,6 +41,9 @@ TABLE = [
     ("console:campaign", "slug", "get", [302, 403, 200, 200, 404, 200, 404]),
     ("console:campaign_transition", "slug_close", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:campaign_enroll", "slug", "get", [302, 403, 302, 403, 403, 403, 403]),
+    # the campaign is closed here: editing is refused in the page (302)
+    ("console:campaign_edit", "slug", "get", [302, 403, 302, 403, 403, 403, 403]),
+    ("console:campaign_cancel", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:approval", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:publish", "slug_final", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:objections", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
@@ -79,6 +83,16 @@ TABLE = [
     ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # household notices (issue 12): the issuing role (city) only; the campaign is closed
+    # here, so printing is refused in the page (302)
+    ("console:campaign_notices", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:campaign_notices", "slug", "post", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:notice_job", "job", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:notice_job_resume", "job", "post", [302, 403, 302, 403, 403, 403, 403]),
+    ("console:notice_job_file", "job_file", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:enrollment_households", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:households_import", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:unenroll", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
     ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
@@ -92,6 +106,10 @@ TABLE = [
 def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_staffer, outsider):
     campaign = make_campaign(slug="perm", min_responses=20)
     enrollment = enrollment_create(campaign, community)
+    job = notice_job_create(
+        campaign, scope="community", scope_id=enrollment.pk, scope_label="c", actor=city_officer
+    )
+    notice_job_run(job.pk)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
@@ -138,6 +156,8 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "add_photo": [enrollment.pk, "photo"],
         "item": [item.pk],
         "reply": [reply.pk],
+        "job": [job.pk],
+        "job_file": [job.pk, 0],
     }
     return users, args, publication
 

@@ -23,8 +23,10 @@ def test_it_prints_the_codes_one_per_line_and_stores_their_hashes(enrollment):
     out, _err = issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "3")
     codes = out.split()
     assert len(codes) == 3 and out.count("\n") == 3
+    # With their dashes, as the notices show them.
+    assert all(len(c) == 14 and c[4] == c[9] == "-" for c in codes)
     stored = set(HouseholdCode.objects.values_list("code_hash", flat=True))
-    assert {hash_code(c) for c in codes} == stored
+    assert {hash_code(c.replace("-", "")) for c in codes} == stored
 
 
 def test_the_community_may_be_given_by_id(enrollment):

@@ -11,21 +11,8 @@ published digest covers are untouched, so verify_publication still passes.
 """
 
 from django.core.management.base import BaseCommand
-from django.db.models import Q
 
-from evaluations.models import Campaign, Rating
-
-
-def forget_rating_addresses() -> int:
-    """Blank client address, browser string and browser id of the ratings of every
-    published or archived campaign; the number of ratings changed."""
-    return (
-        Rating.objects.filter(
-            enrollment__campaign__status__in=[Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED]
-        )
-        .filter(Q(client_ip__isnull=False) | ~Q(user_agent="") | ~Q(browser_id=""))
-        .update(client_ip=None, user_agent="", browser_id="")
-    )
+from evaluations.fingerprints import forget_rating_addresses
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@
     python manage.py issue_codes --campaign SLUG --community NAME_OR_ID --count N \\
         [--output FILE.pdf]
 
-Without --output the codes are printed one per line on stdout, in canonical
-form and nothing else; with --output they are written as printable household
+Without --output the codes are printed one per line on stdout, in groups of four
+as the notices show them (K7QM-X2PA-9RTD) and nothing else; with --output they are written as printable household
 notices (four A6 notices per A4 page). Messages go to stderr.
 
 Only the codes' keyed hashes are stored, so what this command prints or writes
@@ -23,8 +23,9 @@ from django.db import transaction
 
 from communities.models import Community
 from evaluations import errors, households
+from evaluations.codes import format_code
 from evaluations.models import Campaign, Enrollment
-from evaluations.notices import household_notices_pdf
+from notices.rendering import household_notices_pdf
 
 
 def positive_int(value: str) -> int:
@@ -91,7 +92,7 @@ class Command(BaseCommand):
                 codes = households.codes_issue(enrollment, count)
                 if output_path is None:
                     for code in codes:
-                        self.stdout.write(code)
+                        self.stdout.write(format_code(code))
                     self.stdout.flush()
                 else:
                     _write_new_file(output_path, household_notices_pdf(enrollment, codes))

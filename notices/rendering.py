@@ -27,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas as pdf_canvas
 
-from .codes import format_code
+from evaluations.codes import format_code
 
 CJK_FONT = "STSong-Light"  # an Adobe CID font every PDF reader has: nothing to embed
 CODE_FONT = "Courier-Bold"  # monospaced, so the groups of the code line up
@@ -207,7 +207,14 @@ class _NullCanvas:
 
 
 def _draw_notice(
-    canvas, left: float, bottom: float, fields: dict, code: str, *, drop: float = 0
+    canvas,
+    left: float,
+    bottom: float,
+    fields: dict,
+    code: str,
+    *,
+    drop: float = 0,
+    address: str = "",
 ) -> float:
     """Draw one notice in the A6 cell whose lower left corner is (left, bottom),
     starting `drop` below the top padding; return the height left free above
@@ -229,6 +236,10 @@ def _draw_notice(
     col.gap(1)
     col.lines(fields["district"], size=9)
     col.gap(2)
+    # The household's door, so that the notice reaches it (always one line's room,
+    # so that every notice of a sheet has the same layout).
+    col.lines(address or " ", size=10, bold=True)
+    col.gap(1)
 
     qr_left = left + (NOTICE_WIDTH - QR_SIZE) / 2
     url = settings.SITE_URL + "/r/" + code
@@ -250,11 +261,60 @@ def _draw_notice(
     return col.y - (bottom + PADDING)
 
 
-def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
-    """A4 sheets of household notices for `codes` (canonical form, no dashes),
-    four per page with dashed cut lines, in Chinese."""
+def _household_address(household) -> str:
+    if household is None:
+        return ""
+    parts = []
+    if household.building:
+        parts.append(_("Building %(b)s") % {"b": household.building})
+    if household.unit:
+        parts.append(_("Unit %(u)s") % {"u": household.unit})
+    parts.append(_("Room %(r)s") % {"r": household.room})
+    return " ".join(parts)
+
+
+def _draw_cover_sheet(canvas, fields: dict, building: str, households: list) -> None:
+    """The first page of a building's notices, for the person delivering them: the
+    building, how many notices, how many per unit, and room to sign."""
+    units: dict[str, int] = {}
+    for household in households:
+        units[household.unit] = units.get(household.unit, 0) + 1
+    col = _Column(canvas, 20 * mm, PAGE_HEIGHT - 25 * mm, PAGE_WIDTH - 40 * mm)
+    col.lines(fields["cover_title"], size=16, bold=True, centre=False)
+    col.gap(6)
+    col.lines(fields["campaign"], size=10, colour=GREY, centre=False)
+    col.lines(fields["community"] + "  " + fields["district"], size=12, centre=False)
+    col.gap(10)
+    col.lines(
+        (_("Building %(b)s") % {"b": building}) if building else _("Households without building"),
+        size=22,
+        bold=True,
+        centre=False,
+    )
+    col.gap(6)
+    col.lines(
+        _("%(n)d notices in this bundle, in the order of the doors.") % {"n": len(households)},
+        size=12,
+        centre=False,
+    )
+    col.gap(4)
+    for unit, count in units.items():
+        label = (_("Unit %(u)s") % {"u": unit}) if unit else _("No unit")
+        col.lines(_("%(unit)s: %(n)d") % {"unit": label, "n": count}, size=11, centre=False)
+    col.gap(14)
+    col.lines(_("Delivered by: ____________    Date: ____________"), size=12, centre=False)
+    canvas.showPage()
+
+
+def household_notices_pdf(enrollment, codes: list) -> bytes:
+    """A4 sheets of household notices, four per page with dashed cut lines, in
+    Chinese. `codes`: plain codes (canonical form, no dashes), or issued codes with
+    their households (`.code`, `.household`, as households.codes_issue_households
+    returns them, in delivery order): then each building starts with a cover sheet
+    and each notice names its door."""
     if not codes:
         raise ValueError("No codes to print.")
+    items = [(c, None) if isinstance(c, str) else (c.code, c.household) for c in codes]
     _register_fonts()
     campaign = enrollment.campaign
     community = enrollment.community
@@ -264,6 +324,7 @@ def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
         closes = timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d %H:%M")
         fields = {
             "title": _("Property service satisfaction rating · Household code"),
+            "cover_title": _("Household notices: delivery sheet"),
             "campaign": campaign.display_name,
             "community": community.display_name,
             "district": " ".join(
@@ -290,15 +351,33 @@ def household_notices_pdf(enrollment, codes: list[str]) -> bytes:
         canvas.setAuthor("Manyi")
         canvas.setCreator("Manyi")
         # Centre the notice in its cell: the free height is the same for every code.
-        free = _draw_notice(_NullCanvas(), 0, 0, fields, codes[0])
+        free = _draw_notice(_NullCanvas(), 0, 0, fields, items[0][0])
         drop = max(free, 0) / 2
-        for start in range(0, len(codes), NOTICES_PER_PAGE):
-            _draw_cut_lines(canvas)
-            for index, code in enumerate(codes[start : start + NOTICES_PER_PAGE]):
-                column, row = index % COLUMNS, index // COLUMNS
-                left = column * NOTICE_WIDTH
-                bottom = PAGE_HEIGHT - (row + 1) * NOTICE_HEIGHT
-                _draw_notice(canvas, left, bottom, fields, code, drop=drop)
-            canvas.showPage()
+        # One bundle per building (codes without a household: one bundle, no cover).
+        bundles: list[list] = []
+        for item in items:
+            building = item[1].building if item[1] is not None else None
+            if not bundles or bundles[-1][0] != building:
+                bundles.append([building, []])
+            bundles[-1][1].append(item)
+        for building, bundle in bundles:
+            if building is not None:
+                _draw_cover_sheet(canvas, fields, building, [h for _c, h in bundle])
+            for start in range(0, len(bundle), NOTICES_PER_PAGE):
+                _draw_cut_lines(canvas)
+                for index, (code, household) in enumerate(bundle[start : start + NOTICES_PER_PAGE]):
+                    column, row = index % COLUMNS, index // COLUMNS
+                    left = column * NOTICE_WIDTH
+                    bottom = PAGE_HEIGHT - (row + 1) * NOTICE_HEIGHT
+                    _draw_notice(
+                        canvas,
+                        left,
+                        bottom,
+                        fields,
+                        code,
+                        drop=drop,
+                        address=_household_address(household),
+                    )
+                canvas.showPage()
         canvas.save()
     return buffer.getvalue()
