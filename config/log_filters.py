@@ -83,5 +83,7 @@ class RequestId(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            # Django logs "Not Found" after the middleware is done: from the request then.
+            from_request = getattr(getattr(record, "request", None), "request_id", None)
+            record.request_id = from_request or request_id_var.get()
         return True
