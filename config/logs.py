@@ -10,11 +10,18 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
+
+
+# Attributes Django puts on its records that are objects, not text: the request (whose
+# repr holds the path, codes included) and runserver's socket. Left out of the line.
+_OBJECTS = ("request", "server_time", "status_code")
 
 
 class UtcJsonFormatter(JsonFormatter):
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, *_OBJECTS])
         kwargs.setdefault("timestamp", "time")
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("json_ensure_ascii", False)
