@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
-
 # Attributes Django puts on its records that are objects, not text: the request (whose
 # repr holds the path, codes included) and runserver's socket. Left out of the line.
 _OBJECTS = ("request", "server_time", "status_code")

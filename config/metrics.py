@@ -112,3 +112,20 @@ class RequestMetricsMiddleware:
         method = request.method if request.method in _METHODS else "other"
         REQUESTS.labels(method, f"{response.status_code // 100}xx").inc()
         return response
+
+
+def _count_job_failures(**_kwargs) -> None:
+    JOB_FAILURES.inc()
+
+
+def connect_job_signals() -> None:
+    """Failed jobs counted where Celery runs (the worker imports this module through
+    Django's setup; without Celery installed there is nothing to connect)."""
+    try:
+        from celery.signals import task_failure
+    except ImportError:
+        return
+    task_failure.connect(_count_job_failures, weak=False, dispatch_uid="manyi-job-failures")
+
+
+connect_job_signals()

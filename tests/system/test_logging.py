@@ -15,7 +15,6 @@ from config.logs import UtcJsonFormatter
 from evaluations.codes import format_code
 from evaluations.models import Rating
 from tests.conftest import rating_post_data
-from tests.system.test_fuzz import notice_entry  # noqa: F401 - a fixture
 
 
 @pytest.mark.parametrize(
