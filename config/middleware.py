@@ -68,7 +68,8 @@ class NoStoreForStaffMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith(self.PREFIXES):
-            response["Cache-Control"] = "no-store"
-            response["Pragma"] = "no-cache"
+        if request.path.startswith(self.PREFIXES) and "no-store" not in response.get(
+            "Cache-Control", ""
+        ):
+            response["Cache-Control"] = "private, no-store"
         return response

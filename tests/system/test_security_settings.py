@@ -146,3 +146,11 @@ def test_production_keeps_database_connections_open(production, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_the_admin_and_the_console_login_are_not_kept_by_browsers(client, db):
+    for path in ["/console/login/", "/admin/", "/admin/login/"]:
+        response = client.get(path)
+        assert "no-store" in response["Cache-Control"], path
+    # Public pages stay cacheable.
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
