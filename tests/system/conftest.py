@@ -24,3 +24,7 @@ def notice_entry(community, city_officer):
     enrollment_approve(enrollment, actor=city_officer)
     publication = publication_publish_preliminary(campaign, actor=city_officer)
     return publication.entries.get()
+
+
+# Redis for the tests that start app servers (test_several_servers, test_nginx_servers).
+from tests.system.test_several_servers import shared_redis  # noqa: E402, F401
