@@ -150,3 +150,11 @@ def on_exit(server):
     drain_file = os.environ.get("DRAIN_FILE", "")
     if drain_file and os.path.exists(drain_file):
         os.unlink(drain_file)
+
+
+def child_exit(server, worker):
+    # Prometheus' multiprocess mode (config/metrics.py): a worker's live gauges go with it.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
