@@ -204,3 +204,84 @@ def test_a_programming_error_is_still_a_500(client, household_code):
         response = client.get(f"/r/{household_code}")
     assert response.status_code == 500
     assert "系统繁忙" in response.content.decode()
+
+
+# --- a real server whose database does not answer -----------------------------------
+
+
+@pytest.fixture
+def server_without_database(tmp_path):
+    """gunicorn with this project, its DATABASE_URL pointing where no PostgreSQL listens."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    from tests.system.test_several_servers import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CACHE_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        MANYI_NO_DOTENV="1",
+        DEBUG="0",
+        SECRET_KEY=django_settings.SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL="postgres://manyi@127.0.0.1:1/manyi",
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="2",
+        LOG_LEVEL="WARNING",
+    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py"],
+            cwd=django_settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield port, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _get(port: int, path: str):
+    import http.client
+    import time
+
+    deadline = time.monotonic() + 20
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", path, headers={"Host": "127.0.0.1"})
+            response = connection.getresponse()
+            return response, response.read().decode("utf-8", "replace")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+        finally:
+            connection.close()
+
+
+def test_a_server_with_its_database_down_answers_503_pages_and_leaves_the_pool(
+    server_without_database,
+):
+    port, log = server_without_database
+    response, body = _get(port, "/readyz")
+    assert response.status == 503
+    assert '"database": "unavailable"' in body
+    response, body = _get(port, "/healthz")
+    assert response.status == 200  # alive, and saying what is wrong
+    assert '"database": "unavailable"' in body and '"cache": "ok"' in body
+    for path in ["/r/K7QMX2PA9RTD", "/", "/communities/1/"]:
+        response, body = _get(port, path)
+        assert response.status == 503, (path, log.read_text()[-2000:])
+        assert response.getheader("Retry-After") == "30"
+        assert "系统暂时无法使用，请稍后再试" in body and "briefly unavailable" in body
+    assert "K7QMX2PA9RTD" not in log.read_text()
