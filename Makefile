@@ -77,10 +77,11 @@ bench: install
 LOCK_COMMAND = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--extra dev pyproject.toml
 
-## lock: re-resolve the dependencies of pyproject.toml (runtime and dev) into
-## requirements.lock, with hashes; commit both together
+## lock: resolve the dependencies of pyproject.toml (runtime and dev) into
+## requirements.lock, with hashes, keeping the pins already there (UPGRADE=1: the newest
+## versions pyproject.toml allows); commit both together
 lock: install
-	$(LOCK_COMMAND) --upgrade --output-file requirements.lock
+	$(LOCK_COMMAND) $(if $(UPGRADE),--upgrade) --output-file requirements.lock
 
 ## release: check that a release can be tagged: the lock is current for pyproject.toml,
 ## CHANGELOG.md has a section for the version in pyproject.toml, lint and tests pass.
