@@ -1,16 +1,20 @@
 # Manyi's front door. `make run` and `make test` are the stable interfaces (SPEC).
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install browser-deps lint messages clean-db
+.PHONY: run test install browser-deps lint messages clean-db lock release drill
 
-$(VENV)/.installed: pyproject.toml
+# Installed from the lock file (every package pinned, with its hashes: what was tested is
+# what runs), then the project itself without touching the pins.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Manyi needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -69,3 +73,33 @@ bench: install
 	@for _ in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "make bench: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
 	$(PY) -m bench.run
+
+LOCK_COMMAND = $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--extra dev pyproject.toml
+
+## lock: resolve the dependencies of pyproject.toml (runtime and dev) into
+## requirements.lock, with hashes, keeping the pins already there (UPGRADE=1: the newest
+## versions pyproject.toml allows); commit both together
+lock: install
+	$(LOCK_COMMAND) $(if $(UPGRADE),--upgrade) --output-file requirements.lock
+
+## release: check that a release can be tagged: the lock is current for pyproject.toml,
+## CHANGELOG.md has a section for the version in pyproject.toml, lint and tests pass.
+## Then: git tag -a v$$VERSION -m "Manyi $$VERSION" (docs/deploy.md, "Releases")
+release: install
+	@version=$$($(PY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])'); \
+	  grep -q "^## \[$$version\]" CHANGELOG.md || { echo "CHANGELOG.md has no section ## [$$version]" >&2; exit 1; }; \
+	  echo "version $$version: in CHANGELOG.md"
+	@cp requirements.lock .release-check.lock && \
+	  $(LOCK_COMMAND) --output-file .release-check.lock && \
+	  if ! diff -q <(grep -v '^#' requirements.lock) <(grep -v '^#' .release-check.lock) >/dev/null; then \
+	    rm -f .release-check.lock; echo "requirements.lock is not current for pyproject.toml: make lock" >&2; exit 1; \
+	  fi; rm -f .release-check.lock; echo "requirements.lock: current"
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test
+
+## drill: the restore drill (not in CI): a second PostgreSQL cluster with WAL archiving and
+## a base backup, ratings, a simulated mistake, point-in-time recovery to one minute
+## before it, verify_publication on the result; prints the recovery point and time.
+drill: install
+	deploy/drill.sh

@@ -22,21 +22,22 @@ FORWARDED_ALLOW_IPS   the proxies whose X-Forwarded-* headers gunicorn believes 
                       unless the app servers are reachable from the proxy only.
 GUNICORN_ACCESS_LOG   where the access log goes (default "-", stdout; "" turns it off)
 LOG_LEVEL             also Django's: upper case (INFO, WARNING); gunicorn's error log, to stderr
+LOG_FORMAT            json (default: one JSON object per line) or text
+DRAIN_FILE            while it exists /readyz answers 503 (see "draining" below)
 
-Household codes are secrets that travel in URLs: /r/<code> (the QR code on a notice) and
-/r/?code=… (the code-entry form, a GET form). Whoever reads an access log could rate in
-a household's name. The access logger below therefore writes /r/[code] instead of the
-code, drops the query string of every /r/ address, and does the same in the Referer (the
-receipt page is reached from /r/<code>). Configure the reverse proxy likewise (see the
-nginx example in docs/deploy.md); Django's own log also names the path of a wrong code
-("Not Found: /r/…") at WARNING level.
+Household codes and receipts are secrets that travel in URLs: /r/<code> (the QR code on a
+notice), /r/?code=… (the code-entry form) and /receipts/<receipt>/. Whoever reads an
+access log could rate in a household's name. The access logger below writes its own
+fields, each scrubbed (config/log_filters.scrub): /r/[code], /receipts/[receipt], no
+query string, no client address. nginx's site (deploy/nginx/manyi.conf) does likewise.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import re
+import sys
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
@@ -74,44 +75,86 @@ proc_name = "manyi"
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 errorlog = "-"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
-# The client address: the proxy's X-Real-IP where there is one, else the peer address.
-access_log_format = (
-    '%(h)s %({x-real-ip}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
-)
 
-# /r/<code>, /r/<code>/ and /r/?code=…, in a path, a request line or a full URL.
-_CODE_URL = re.compile(r"(/r/)([^?#\s\"]*)(\?[^#\s\"]*)?")
+# config/ is importable whether gunicorn was started as `gunicorn` or `python -m gunicorn`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def scrub_codes(value):
-    """The text with household codes in /r/ addresses replaced (see the docstring)."""
-    if not isinstance(value, str) or "/r/" not in value:
-        return value
-
-    def replace(match: re.Match) -> str:
-        code = match.group(2).strip("/")
-        return match.group(1) + ("[code]" if code else "") + ("?[…]" if match.group(3) else "")
-
-    return _CODE_URL.sub(replace, value)
+from config.log_filters import RequestId, ScrubHouseholdCodes, scrub  # noqa: E402
+from config.logs import UtcJsonFormatter, UtcTextFormatter  # noqa: E402
 
 
 class CodeScrubbingLogger(Logger):
-    """Gunicorn's logger, with household codes left out of the access log."""
+    """Gunicorn's logger, writing the project's lines (config/logs.py): one JSON object
+    per line, UTC, with the request id (nginx's X-Request-ID, or the one the app made),
+    and no household code, receipt or client address. The access line is a record of
+    its own fields — method, path (scrubbed, without its query string), status, bytes,
+    duration — never the raw request line."""
 
-    _SCRUBBED = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e")
+    def setup(self, cfg):
+        super().setup(cfg)
+        text = os.environ.get("LOG_FORMAT", "json") == "text"
+        formatter = (
+            UtcTextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            if text
+            else UtcJsonFormatter("%(levelname)s %(name)s %(request_id)s %(message)s")
+        )
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(formatter)
+                handler.addFilter(RequestId())
+                handler.addFilter(ScrubHouseholdCodes())
 
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        path = environ.get("PATH_INFO") or ""
-        for key in self._SCRUBBED:
-            if key in atoms:
-                atoms[key] = scrub_codes(atoms[key])
-        if path.startswith("/r/") and atoms.get("q"):
-            atoms["q"] = "[…]"
-            atoms["{query_string}e"] = "[…]"
-        if "{referer}i" in atoms:
-            atoms["{referer}i"] = scrub_codes(atoms["{referer}i"])
-        return atoms
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        headers = dict(resp.headers or [])
+        request_id = headers.get("X-Request-ID") or environ.get("HTTP_X_REQUEST_ID") or "-"
+        path = scrub(environ.get("PATH_INFO") or "")
+        status = getattr(resp, "status_code", None) or str(resp.status).split(None, 1)[0]
+        fields = {
+            "request_id": scrub(request_id),
+            "method": environ.get("REQUEST_METHOD", ""),
+            "path": path,
+            "status": int(status),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "referer": scrub(environ.get("HTTP_REFERER", "").split("?", 1)[0]) or None,
+            "user_agent": scrub(environ.get("HTTP_USER_AGENT", ""))[:200] or None,
+        }
+        try:
+            self.access_log.info(
+                "%s %s %s", fields["method"], fields["path"], fields["status"], extra=fields
+            )
+        except Exception:
+            self.error("access log line failed")
 
 
 logger_class = CodeScrubbingLogger
+
+
+# --- draining ------------------------------------------------------------------------
+# On SIGTERM (systemctl stop/restart) gunicorn stops accepting connections and lets the
+# workers finish what they have (graceful_timeout); nginx sends new requests to the other
+# servers. Before that, /readyz of this server answers 503 (DRAIN_FILE exists), for the
+# balancers that poll it. The systemd unit's ExecStop touches DRAIN_FILE and waits
+# DRAIN_SECONDS first, so that a polling balancer has taken the server out by then.
+
+
+def on_starting(server):
+    drain_file = os.environ.get("DRAIN_FILE", "")
+    if drain_file and os.path.exists(drain_file):
+        os.unlink(drain_file)  # a new start serves again
+
+
+def on_exit(server):
+    drain_file = os.environ.get("DRAIN_FILE", "")
+    if drain_file and os.path.exists(drain_file):
+        os.unlink(drain_file)
+
+
+def child_exit(server, worker):
+    # Prometheus' multiprocess mode (config/metrics.py): a worker's live gauges go with it.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

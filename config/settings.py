@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from config.caching import redis_cache
+from config.logs import logging_config
 from config.media_storage import media_storages, public_media_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (config/log_filters.py).
+    "config.middleware.RequestIdMiddleware",
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +108,8 @@ MIDDLEWARE = [
     # language, the session, the user and the messages are known, which it checks.
     "portal.pagecache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Console and admin pages: Cache-Control: no-store.
+    "config.middleware.NoStoreForStaffMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -146,11 +153,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if env.str("REDIS_URL", default=""):
+    # Degrades instead of failing (config/caching.py): time-outs of tens of
+    # milliseconds, errors swallowed, counted and logged, Redis left alone a few seconds
+    # after a failure. Without it residents still rate and staff still work.
     CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": env.str("REDIS_URL"),
-        }
+        "default": redis_cache(
+            env.str("REDIS_URL"),
+            socket_timeout=env.float("REDIS_SOCKET_TIMEOUT", default=0.05),
+            retry_seconds=env.float("REDIS_RETRY_SECONDS", default=5.0),
+        )
     }
     # Sessions (staff logins; residents rate without one) in Redis, written through to
     # the database: every app server finds them (nothing is kept in one process), reads
@@ -333,14 +344,24 @@ SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.W001",
 ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"scrub_codes": {"()": "config.log_filters.ScrubHouseholdCodes"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["scrub_codes"]},
-    },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs every login and logout at INFO; failures and lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# One JSON line per event, UTC, with the request id; codes, receipts and addresses
+# scrubbed from every line (config/logs.py, config/log_filters.py). LOG_FORMAT=text for
+# readable lines on a laptop.
+LOGGING = logging_config(env("LOG_LEVEL", default="INFO"), env("LOG_FORMAT", default="json"))
+
+# --- operations ----------------------------------------------------------------------
+# /metrics (Prometheus) answers these addresses or networks only (the peer address);
+# nginx allows and denies the same (deploy/nginx/manyi.conf).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+# While this file exists /readyz answers 503 (draining before a stop; config/health.py).
+DRAIN_FILE = env("DRAIN_FILE", default="")
+# Celery's broker (issue 12): /metrics reads the job queue's depth from it.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+
+# Error tracking: Sentry's SDK when SENTRY_DSN is set; codes, receipts and addresses
+# scrubbed from every event before it leaves (config/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"))

@@ -4,10 +4,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from evaluations import views as evaluation_views
+from config import health, metrics
+
+# A database outage is a 503 page ("try again shortly"), not a 500 (config/health.py).
+handler500 = "config.health.server_error"
 
 urlpatterns = [
-    path("healthz", evaluation_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    # Prometheus; only METRICS_ALLOWED_IPS may read it (and nginx allows the same).
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # One way in for staff: the console's login (lockout, second factor), also for the admin.
     path(

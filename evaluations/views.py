@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from config import metrics
 from config.client_ip import client_ip
 
 from . import fingerprints, throttle
@@ -26,19 +26,8 @@ from .ratings import (
 )
 
 
-@never_cache
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any database failure means "not healthy", never a 500 page
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
-
-
 def _limited_response(request: HttpRequest, limited: throttle.Limited) -> HttpResponse:
+    metrics.REFUSALS.labels("rate_limited").inc()
     minutes = max(1, -(-limited.seconds_left // 60))
     if limited.locked_out:
         message = _(
@@ -81,6 +70,7 @@ def code_entry(request: HttpRequest) -> HttpResponse:
                 "for example K7QM-X2PA-9RTD."
             ),
         )
+    metrics.REFUSALS.labels("wrong_code").inc()
     throttle.record_failure(request)
     fingerprints.record_failed_code(request, request.GET.get("code", ""))
     return render(request, "evaluations/code_entry.html", {"form": form}, status=400)
@@ -109,6 +99,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             status=410,
         )
     except CodeUnknown as error:
+        metrics.REFUSALS.labels("wrong_code").inc()
         throttle.record_failure(request)
         fingerprints.record_failed_code(request, code)
         form = CodeForm(initial={"code": code})
@@ -129,6 +120,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     try:
         check_window(campaign)
     except WindowClosed as error:
+        metrics.REFUSALS.labels("window_closed").inc()
         return render(
             request, "evaluations/closed.html", {**context, "message": str(error)}, status=403
         )
@@ -157,6 +149,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                     **form.rating_values(),
                 )
             except WindowClosed as error:
+                metrics.REFUSALS.labels("window_closed").inc()
                 return render(
                     request,
                     "evaluations/closed.html",
@@ -166,6 +159,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
             except InvalidRating as error:
                 form.add_error(None, str(error))
             else:
+                metrics.RATINGS.inc()
                 return redirect(reverse("evaluations:receipt", args=[rating.receipt]))
     else:
         form = RatingForm(criteria=criteria)
@@ -175,6 +169,8 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         form_started=started or fingerprints.form_started_token(code),
         form_started_field=fingerprints.FORM_STARTED_FIELD,
     )
+    if form.errors:
+        metrics.REFUSALS.labels("invalid").inc()
     response = render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
     if not browser_id:
         fingerprints.set_browser_cookie(response, fingerprints.new_browser_id())

@@ -68,10 +68,15 @@ def switch_language(request):
     if check_for_language(language):
         from django.conf import settings
 
+        # Django's language-cookie settings, Secure in production (LANGUAGE_COOKIE_SECURE).
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,
             max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             samesite="Lax",
         )
     return response

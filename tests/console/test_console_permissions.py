@@ -178,6 +178,8 @@ def test_every_staff_url_for_every_persona(client, world, row):
             client.force_login(users[persona])
         response = getattr(client, method)(url)
         seen.append(response.status_code)
+        # Whatever the answer, no browser or proxy keeps a copy of a staff page.
+        assert "no-store" in response.get("Cache-Control", ""), (persona, url)
         if response.status_code == 302 and users[persona] is None:
             assert "login" in response["Location"]
     assert dict(zip(PERSONAS, seen, strict=True)) == dict(zip(PERSONAS, expected, strict=True))

@@ -1,12 +1,10 @@
-"""Chinese first, English second; the home page and /healthz."""
+"""Chinese first, English second; the home page (/healthz: tests/system/test_outages.py)."""
 
 from pathlib import Path
-from unittest import mock
 
 import polib
 import pytest
 from django.conf import settings
-from django.db.utils import OperationalError
 
 pytestmark = pytest.mark.django_db
 
@@ -61,16 +59,3 @@ def test_home_lists_the_campaigns_open_for_rating(client, open_campaign):
 
 def test_home_says_so_when_nothing_is_open(client, db):
     assert "目前没有正在进行的评议" in client.get("/").content.decode()
-
-
-def test_healthz_answers_when_the_database_does(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
-def test_healthz_reports_a_database_failure_as_503(client, db):
-    with mock.patch("evaluations.views.connection.cursor", side_effect=OperationalError("down")):
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["database"] == "unavailable"

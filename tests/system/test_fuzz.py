@@ -23,12 +23,9 @@ from hypothesis import strategies as st
 from communities import importing
 from communities.models import Community, PropertyCompany
 from console.models import StaffProfile
-from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import Answer, Rating
-from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection
-from reviews.publishing import publication_publish_preliminary
-from tests.conftest import add_ratings, make_campaign, make_staff
+from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -142,23 +139,6 @@ def test_any_receipt_check_gets_a_page_not_an_error(client, receipt):
 
 
 # --- the public objection form ------------------------------------------------------
-
-
-@pytest.fixture
-def notice_entry(community, city_officer):
-    campaign = make_campaign(slug="fuzz-notice", min_responses=1)
-    enrollment = enrollment_create(campaign, community)
-    add_ratings(enrollment, satisfied=30)
-    campaign_transition(campaign, "close", actor=city_officer)
-    reviewer = make_staff(
-        "fuzz-reviewer", StaffProfile.Role.DISTRICT, districts=[community.district]
-    )
-    for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
-        review_check_record(enrollment, rule, actor=reviewer, met=True, note="现场核查")
-    enrollment_recommend(enrollment, actor=reviewer)
-    enrollment_approve(enrollment, actor=city_officer)
-    publication = publication_publish_preliminary(campaign, actor=city_officer)
-    return publication.entries.get()
 
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"

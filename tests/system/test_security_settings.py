@@ -146,3 +146,35 @@ def test_production_keeps_database_connections_open(production, expected):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def test_the_admin_and_the_console_login_are_not_kept_by_browsers(client, db):
+    for path in ["/console/login/", "/admin/", "/admin/login/"]:
+        response = client.get(path)
+        assert "no-store" in response["Cache-Control"], path
+    # Public pages stay cacheable.
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
+
+
+def test_production_marks_the_language_cookie_secure():
+    import secrets
+
+    result = _start(
+        {
+            "MANYI_PRODUCTION": "1",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+        },
+        "from django.conf import settings; print(settings.LANGUAGE_COOKIE_SECURE)",
+    )
+    assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_language_switch_sets_the_cookie_as_the_settings_say(client, db, settings, secure):
+    settings.LANGUAGE_COOKIE_SECURE = secure
+    response = client.get("/lang/?language=en&next=/")
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert bool(cookie["secure"]) is secure
+    assert cookie["samesite"] == "Lax"

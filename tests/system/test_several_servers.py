@@ -131,7 +131,7 @@ def database_url() -> str:
     return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-def server_env(port: int) -> dict[str, str]:
+def server_env(port: int, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -157,29 +157,34 @@ def server_env(port: int) -> dict[str, str]:
         GUNICORN_GRACEFUL_TIMEOUT="5",
         LOG_LEVEL="WARNING",
     )
+    env.update(extra)
     return env
 
 
 class Server:
-    def __init__(self, name: str, log_dir: Path):
+    def __init__(self, name: str, log_dir: Path, **extra_env: str):
         self.name = name
+        self.extra_env = extra_env
         self.port = free_port()
         self.log_path = log_dir / f"gunicorn-{name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("wb")
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py"],
             cwd=BASE_DIR,
-            env=server_env(self.port),
+            env=server_env(self.port, **self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
 
     def log(self) -> str:
-        return self.log_path.read_text("utf-8", "replace")[-4000:]
+        return self.full_log()[-4000:]
+
+    def full_log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace")
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + WAIT_SECONDS
@@ -188,7 +193,7 @@ class Server:
                 pytest.fail(f"server {self.name} exited ({self.process.returncode}):\n{self.log()}")
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                connection.request("GET", "/readyz", headers={"Host": "127.0.0.1"})
                 if connection.getresponse().status == 200:
                     return
             except OSError:
