@@ -10,6 +10,7 @@ Digits and Latin letters in a name are kept as they are ("汉江湾1号" →
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _KEEP = re.compile(r"[0-9a-z]+")
 
@@ -29,13 +30,57 @@ def pinyin_keys(text: str) -> tuple[str, str]:
     return full, initials
 
 
+# A query longer than this is cut (with a word to the person): no name is that long,
+# and an unbounded query would be echoed back into the page and searched for.
+MAX_QUERY_LENGTH = 50
+
+
 def normalize_query(query: str) -> str:
-    """What the person typed, trimmed; Latin input lower-cased without spaces or apostrophes
+    """What the person typed, as searched for: NFKC (full-width letters from a Chinese
+    input method become ASCII), no spaces of any kind ("汉口 春天" → "汉口春天"), at most
+    MAX_QUERY_LENGTH characters; Latin input lower-cased without apostrophes or dashes
     ("Han Kou", "han'kou" → "hankou")."""
-    query = (query or "").strip()
+    query = unicodedata.normalize("NFKC", query or "")
+    query = "".join(ch for ch in query if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    query = query[:MAX_QUERY_LENGTH]
     if query and all(ord(ch) < 128 for ch in query):
-        return re.sub(r"[\s'’\-]", "", query.lower())
+        return re.sub(r"['’\-]", "", query.lower())
     return query
+
+
+def query_too_long(query: str) -> bool:
+    return len(unicodedata.normalize("NFKC", query or "").strip()) > MAX_QUERY_LENGTH
+
+
+def within_one_edit(query: str, text: str) -> bool:
+    """Whether some stretch of `text` is `query` with at most one character wrong, missing,
+    added, or two neighbours swapped ("汉口春大" and "汉口春天", "hankuo" and "hankou…").
+
+    The optimal-string-alignment distance of `query` to its best-matching substring of
+    `text` (Sellers' approximate matching: the first row is all zeros, so a match may
+    start anywhere in `text`, and the best cell of the last row may end anywhere)."""
+    n = len(query)
+    if n == 0:
+        return True
+    previous2: list[int] | None = None
+    previous = [0] * (len(text) + 1)
+    for i in range(1, n + 1):
+        row = [i] + [0] * len(text)
+        for j in range(1, len(text) + 1):
+            cost = 0 if query[i - 1] == text[j - 1] else 1
+            best = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+            if (
+                previous2 is not None
+                and j > 1
+                and query[i - 1] == text[j - 2]
+                and query[i - 2] == text[j - 1]
+            ):
+                best = min(best, previous2[j - 2] + 1)
+            row[j] = best
+        if min(row) > 1:
+            return False  # every alignment is already two edits off
+        previous2, previous = previous, row
+    return min(previous) <= 1
 
 
 def is_latin(query: str) -> bool:

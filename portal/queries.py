@@ -7,16 +7,18 @@ the tally, so nothing unpublished can leak into a public page.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import reduce
 
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.translation import get_language
 
 from communities.models import Community, District, PropertyCompany
-from communities.search import is_latin, normalize_query
+from communities.search import is_latin, normalize_query, query_too_long, within_one_edit
 from evaluations.models import Campaign
 from reviews.models import Publication, PublicationEntry
 
@@ -118,6 +120,8 @@ class SearchResult:
     too_short: bool = False
     truncated: bool = False
     limit: int = 0
+    too_long: bool = False  # the query was cut to MAX_QUERY_LENGTH characters
+    similar: bool = False  # nothing matched exactly: these are names one character off
 
 
 TRIGRAM = 3  # pg_trgm's trigrams: a LIKE '%…%' shorter than this has none to look up
@@ -172,6 +176,7 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
     model instances, and the hits carry what their line shows: building and rendering
     50 model trees was most of a search's time."""
     query = normalize_query(raw_query)
+    too_long = query_too_long(raw_query)
     limit = max(1, min(limit, SEARCH_LIMIT))
     if not query:
         return SearchResult(query, [], [], limit=limit)
@@ -196,6 +201,10 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
     # are then read by primary key, never by a scan of every community.
     first = parts[0].union(*parts[1:]).order_by("district__code", "name")[: limit + 1]
     order = {pk: i for i, (pk, _code, _name) in enumerate(first)}
+    similar = False
+    if not order:
+        order = {pk: i for i, pk in enumerate(similar_communities(query))}
+        similar = bool(order)
     truncated = len(order) > limit
     order = {pk: i for pk, i in order.items() if i < limit}
     english = (get_language() or "").startswith("en")
@@ -260,7 +269,59 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
     ]
     # Communities on a list first, then the rest, each group in the city's order.
     hits.sort(key=lambda hit: not any(e.status == "listed" for e in hit.entries))
-    return SearchResult(query, hits, companies, truncated=truncated, limit=limit)
+    return SearchResult(
+        query,
+        hits,
+        companies,
+        truncated=truncated,
+        limit=limit,
+        too_long=too_long,
+        similar=similar,
+    )
+
+
+# The search's tolerance of one wrong, missing or swapped character: only when nothing
+# matched exactly, and only for queries long enough that one edit still says something.
+SIMILAR_MIN_CHINESE = 3
+SIMILAR_MIN_LATIN = 5
+SIMILAR_CANDIDATES = 400
+
+
+def _grams(text: str, size: int) -> list[str]:
+    return sorted({text[i : i + size] for i in range(len(text) - size + 1)})
+
+
+def similar_communities(query: str) -> list[int]:
+    """Communities whose name (or its pinyin) is `query` with one character wrong, missing,
+    added or two swapped: "汉口春大", "汉春天" and "hankuo" find 汉口春天.
+
+    Two steps, the same on both databases: the candidates are the communities sharing
+    a piece of the query — a pair of its characters in the name, or three of its letters
+    in the pinyin, the pieces pg_trgm indexes on PostgreSQL
+    (communities/migrations/0003_search_indexes.py) — those sharing most pieces first,
+    at most SIMILAR_CANDIDATES of them; then the edit distance (communities.search) over
+    those few names in Python. Returns their ids in the city's order."""
+    latin = is_latin(query)
+    if len(query) < (SIMILAR_MIN_LATIN if latin else SIMILAR_MIN_CHINESE):
+        return []
+    column, grams = ("pinyin", _grams(query, 3)) if latin else ("name", _grams(query, 2))
+    matches = [Q(**{f"{column}__contains": gram}) for gram in grams]
+    shared = sum(
+        (Case(When(match, then=Value(1)), default=Value(0)) for match in matches),
+        start=Value(0),
+    )
+    candidates = (
+        Community.objects.filter(reduce(operator.or_, matches))
+        .annotate(shared=shared)
+        .order_by("-shared", "pk")
+        .values_list("pk", column, "district__code", "name")[:SIMILAR_CANDIDATES]
+    )
+    found = [
+        (code, name, pk)
+        for pk, key, code, name in candidates
+        if within_one_edit(query, (key or "").replace(" ", ""))
+    ]
+    return [pk for _code, _name, pk in sorted(found)]
 
 
 def _url_maker(name: str):

@@ -21,6 +21,7 @@ from django.utils.translation import check_for_language, get_language
 from django.views.decorators.http import condition, require_safe
 
 from communities.models import Community, District, PropertyCompany
+from communities.search import MAX_QUERY_LENGTH
 from evaluations.forms import CodeForm
 from evaluations.models import Campaign, Criterion
 from portal import pagecache
@@ -194,7 +195,8 @@ def search(request):
     return render(
         request,
         "portal/search.html",
-        {"result": result, "q": request.GET.get("q", ""), "more": more},
+        # The box shows the query as searched for: capped, never the raw text echoed back.
+        {"result": result, "q": result.query, "more": more, "max_query_length": MAX_QUERY_LENGTH},
     )
 
 

@@ -34,7 +34,9 @@ def _narrow_page(browser, site, width: int, language: str):
         device_scale_factor=2,
     )
     host = site.split("//", 1)[1].split(":")[0]
-    context.add_cookies([{"name": "django_language", "value": language, "domain": host, "path": "/"}])
+    context.add_cookies(
+        [{"name": "django_language", "value": language, "domain": host, "path": "/"}]
+    )
     return context, page
 
 
@@ -85,7 +87,13 @@ PAGES = {
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_public_page_fits_a_narrow_phone(
-    browser, site, published, community, code, width, language  # noqa: F811
+    browser,
+    site,
+    published,
+    community,
+    code,
+    width,
+    language,  # noqa: F811
 ):
     context, page = _narrow_page(browser, site, width, language)
     try:
