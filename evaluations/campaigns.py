@@ -115,7 +115,11 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
             )
     old = campaign.status
     campaign.status = transition.target
-    campaign.save(update_fields=["status"])
+    fields = ["status"]
+    if action == "close":
+        campaign.closed_at = now
+        fields.append("closed_at")
+    campaign.save(update_fields=fields)
     audit_record(
         f"campaign_{action}",
         actor=actor,

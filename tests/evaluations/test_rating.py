@@ -304,3 +304,20 @@ def test_receipts_are_normalised_like_codes(typed, expected):
     from evaluations.views import normalize_receipt
 
     assert normalize_receipt(typed) == expected
+
+
+def test_a_campaign_closed_early_says_when_it_really_closed(
+    client, household_code, enrollment, city_officer
+):
+    from evaluations.campaigns import campaign_transition
+
+    campaign = enrollment.campaign
+    planned = timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d %H:%M")
+    closed = timezone.now() - timedelta(hours=5)
+    campaign_transition(campaign, "close", actor=city_officer, reason="提前结束", now=closed)
+    campaign.refresh_from_db()
+    assert campaign.closed_at == closed
+
+    page = client.get(f"/r/{household_code}").content.decode()
+    assert timezone.localtime(closed).strftime("%Y-%m-%d %H:%M") in page
+    assert planned not in page  # never the planned closing time, which is still ahead
