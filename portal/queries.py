@@ -15,11 +15,12 @@ from functools import reduce
 from django.db import connections
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from communities.models import Community, District, PropertyCompany
 from communities.search import is_latin, normalize_query, query_too_long, within_one_edit
-from evaluations.models import Campaign
+from evaluations.models import Campaign, Enrollment
 from reviews.models import Publication, PublicationEntry
 
 # A search shows the first SEARCH_FIRST communities found, and up to SEARCH_LIMIT on asking.
@@ -103,6 +104,7 @@ class SearchHit:
     street: str
     company: str
     entries: list[SearchEntry] = field(default_factory=list)
+    now: list = field(default_factory=list)  # NowStatus: being rated, on notice
 
 
 @dataclass
@@ -261,6 +263,8 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
                 responses,
             )
         )
+    for pk, statuses in community_now(list(by_pk)).items():
+        by_pk[pk].now = statuses
     company_url = _url_maker("company")
     named = [companies.values_list("pk", "name") for companies in company_parts]
     companies = [
@@ -329,3 +333,69 @@ def _url_maker(name: str):
     marker = 987654321
     before, after = reverse(name, args=[marker]).split(str(marker))
     return lambda pk: f"{before}{pk}{after}"
+
+
+# --- what is happening now, community by community ------------------------------------
+
+
+@dataclass
+class NowStatus:
+    """One thing happening to a community now: residents are rating it (``rating``),
+    its campaign's preliminary list is on public notice with it (``notice``), or it is
+    on a published list (``published``, from the search's and the page's own entries)."""
+
+    kind: str
+    campaign: str
+    url: str
+    until: object = None  # when rating or the notice period ends
+
+
+def _display(name: str, name_en: str, english: bool) -> str:
+    return name_en if english and name_en else name
+
+
+def community_now(community_ids, now=None) -> dict[int, list[NowStatus]]:
+    """Per community, the campaigns rating it now and the notices open with it: two
+    queries whatever the number of communities. Ratings and rates are never read."""
+    now = now or timezone.now()
+    english = (get_language() or "").startswith("en")
+    found: dict[int, list[NowStatus]] = {pk: [] for pk in community_ids}
+    if not found:
+        return found
+    rating = (
+        Enrollment.objects.filter(
+            community__in=list(found),
+            campaign__status=Campaign.Status.OPEN,
+            campaign__opens_at__lte=now,
+            campaign__closes_at__gt=now,
+        )
+        .order_by("campaign__closes_at")
+        .values_list("community_id", "campaign__name", "campaign__name_en", "campaign__closes_at")
+    )
+    code_entry = reverse("evaluations:code_entry")
+    for pk, name, name_en, closes in rating:
+        found[pk].append(NowStatus("rating", _display(name, name_en, english), code_entry, closes))
+    notice = (
+        PublicationEntry.objects.filter(
+            enrollment__community__in=list(found),
+            status=PublicationEntry.Status.LISTED,
+            publication__kind=Publication.Kind.PRELIMINARY,
+            publication__notice_ends_at__gt=now,
+            publication__campaign__status=Campaign.Status.CLOSED,
+        )
+        .order_by("publication__notice_ends_at")
+        .values_list(
+            "enrollment__community_id",
+            "publication__campaign__name",
+            "publication__campaign__name_en",
+            "publication__campaign__slug",
+            "publication__notice_ends_at",
+        )
+    )
+    for pk, name, name_en, slug, ends in notice:
+        found[pk].append(
+            NowStatus(
+                "notice", _display(name, name_en, english), reverse("notice", args=[slug]), ends
+            )
+        )
+    return found

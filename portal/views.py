@@ -207,7 +207,15 @@ def community_etag(request, pk):
     reply = CompanyReply.objects.filter(enrollment__community_id=pk).aggregate(
         at=Max("reviewed_at")
     )["at"]
-    return _etag(_publications_state(), pk, latest, reply)
+    now = [(s.kind, s.campaign, s.until) for s in _community_now(request, pk)]
+    return _etag(_publications_state(), pk, latest, reply, now)
+
+
+def _community_now(request, pk) -> list:
+    """What is happening to the community now, read once for the ETag and the page."""
+    if getattr(request, "_community_now", None) is None:
+        request._community_now = portal.community_now([pk])[pk]
+    return request._community_now
 
 
 @require_safe
@@ -224,7 +232,10 @@ def community_page(request, pk):
         .select_related("publication__campaign", "enrollment")
         .order_by("-publication__published_at")
     )
-    context = {"community": community, "entries": entries}
+    now = _community_now(request, community.pk)
+    # Being rated or on notice ends by itself: the cached page is not kept past that.
+    pagecache.expires_at(request, min((s.until for s in now), default=None))
+    context = {"community": community, "entries": entries, "now": now}
     featured = next((e for e in entries if e.status == PublicationEntry.Status.LISTED), None)
     featured = featured or (entries[0] if entries else None)
     if featured is not None:

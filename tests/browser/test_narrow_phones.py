@@ -10,10 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from evaluations.households import codes_issue
+from tests.browser import test_public
 from tests.browser.conftest import _page
-from tests.browser.test_public import published  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.media_urlconf")]
+
+published = test_public.published  # the fixture: 汉口春天 on the 2020 list, with a photo
 
 WIDTHS = [320, 360, 390]
 LANGUAGES = ["zh-hans", "en"]
@@ -93,7 +95,7 @@ def test_every_public_page_fits_a_narrow_phone(
     community,
     code,
     width,
-    language,  # noqa: F811
+    language,
 ):
     context, page = _narrow_page(browser, site, width, language)
     try:

@@ -314,9 +314,9 @@ PUBLIC_QUERIES = {
     "home": 5,
     "list": 8,
     "district": 5,
-    "search": 4,
+    "search": 6,  # + what is happening now: being rated, on notice (portal.queries.community_now)
     "company": 3,
-    "community": 8,
+    "community": 10,  # + the same two
     "open_data": 4,
     "open_data_csv": 2,
     "open_data_index": 1,
