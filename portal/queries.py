@@ -79,6 +79,7 @@ class SearchEntry:
     withdrawal_reason: str
     satisfied: int
     responses: int
+    list_url: str = ""  # the published list it is on
 
     @property
     def rate_percent(self):
@@ -251,9 +252,11 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
             "withdrawal_reason",
             "satisfied",
             "responses",
+            "publication__campaign__slug",
         )
     )
-    for community_id, status, campaign, campaign_en, reason, satisfied, responses in entries:
+    list_url = reverse("campaign_list", args=["-"]).rsplit("-", 1)
+    for community_id, status, campaign, campaign_en, reason, satisfied, responses, slug in entries:
         by_pk[community_id].entries.append(
             SearchEntry(
                 status,
@@ -261,6 +264,7 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
                 reason,
                 satisfied,
                 responses,
+                f"{list_url[0]}{slug}{list_url[1]}",
             )
         )
     for pk, statuses in community_now(list(by_pk)).items():

@@ -89,3 +89,11 @@ def test_the_community_page_changes_its_etag_when_rating_opens(client, world, ci
     campaign_transition(campaign, "open", actor=city_officer)
     response = client.get(url, HTTP_IF_NONE_MATCH=before)
     assert response.status_code == 200 and "正在评议" in text(response)
+
+
+def test_a_published_community_links_its_published_list(client, world, community):
+    list_url = reverse("campaign_list", args=["2020"])
+    found = results(text(client.get(reverse("search"), {"q": "汉口春天"})))
+    assert "已发布名单" in found and f'href="{list_url}"' in found
+    page = text(client.get(reverse("community", args=[community.pk])))
+    assert f'href="{list_url}"' in page
