@@ -8,6 +8,7 @@ from . import notice_views, opendata_views, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("lang/", views.switch_language, name="switch_language"),
+    path("display/", views.switch_display, name="switch_display"),
     path("lists/<slug:slug>/", views.campaign_list, name="campaign_list"),
     path("lists/<slug:slug>/<str:code>/", views.district_page, name="district"),
     path("search/", views.search, name="search"),

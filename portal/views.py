@@ -22,6 +22,7 @@ from django.views.decorators.http import condition, require_safe
 
 from communities.models import Community, District, PropertyCompany
 from communities.search import MAX_QUERY_LENGTH
+from config import display
 from evaluations.forms import CodeForm
 from evaluations.models import Campaign, Criterion
 from portal import pagecache
@@ -75,6 +76,24 @@ def switch_language(request):
             max_age=settings.LANGUAGE_COOKIE_AGE,
             samesite="Lax",
         )
+    return response
+
+
+def switch_display(request):
+    """The elder mode (适老化) on or off, by plain link like the language: a cookie, then
+    back to the page the switch was pressed on."""
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if request.GET.get("elder") == "1":
+        response.set_cookie(
+            display.ELDER_COOKIE, "1", max_age=display.ELDER_COOKIE_AGE, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(display.ELDER_COOKIE, samesite="Lax")
     return response
 
 
