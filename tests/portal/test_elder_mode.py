@@ -40,7 +40,9 @@ def test_the_switch_turns_the_elder_mode_on_and_off_and_keeps_it(client, househo
 
 
 def test_the_switch_goes_back_only_to_this_site(client, db):
-    response = client.get(reverse("switch_display"), {"elder": "1", "next": "https://evil.example/"})
+    response = client.get(
+        reverse("switch_display"), {"elder": "1", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
