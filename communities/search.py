@@ -35,6 +35,63 @@ def pinyin_keys(text: str) -> tuple[str, str]:
 MAX_QUERY_LENGTH = 50
 
 
+# Generic words of names, said in English in a name's romanised form (longest first):
+# "宗关街道" → "Zongguan Subdistrict", "武汉惠之美物业服务有限公司" →
+# "Wuhan Huizhimei Property Services Co., Ltd.".
+_GENERIC_WORDS = [
+    ("有限责任公司", "Co., Ltd."),
+    ("股份有限公司", "Co., Ltd."),
+    ("有限公司", "Co., Ltd."),
+    ("分公司", "Branch"),
+    ("物业服务", "Property Services"),
+    ("物业管理", "Property Management"),
+    ("物业", "Property"),
+    ("街道", "Subdistrict"),
+    ("小区", "Community"),
+    ("社区", "Community"),
+    ("花园", "Garden"),
+]
+_HAN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def romanized_name(text: str) -> str:
+    """A Chinese name in Hanyu Pinyin for an English page, where no English name is given:
+    words of two syllables ("汉口春天" → "Hankou Chuntian"; three stay one word, "洺悦府" →
+    "Mingyuefu"), generic words in English, digits and Latin letters kept."""
+    from pypinyin import lazy_pinyin  # see pinyin_keys: only writes load it
+
+    text = (text or "").strip()
+    if not text:
+        return ""
+    pattern = "|".join(re.escape(word) for word, _english in _GENERIC_WORDS)
+    english = dict(_GENERIC_WORDS)
+    words: list[str] = []
+    for part in re.split(f"({pattern})", text):
+        if not part:
+            continue
+        if part in english:
+            words.append(english[part])
+            continue
+        for chunk in re.split(f"({_HAN.pattern})", part):
+            if not chunk.strip():
+                continue
+            if not _HAN.fullmatch(chunk):
+                words.append(chunk.strip())
+                continue
+            syllables = lazy_pinyin(chunk)
+            sizes = [2] * (len(syllables) // 2)
+            if len(syllables) % 2:
+                if sizes:
+                    sizes[-1] += 1
+                else:
+                    sizes = [1]
+            start = 0
+            for size in sizes:
+                words.append("".join(syllables[start : start + size]).capitalize())
+                start += size
+    return " ".join(words)
+
+
 def normalize_query(query: str) -> str:
     """What the person typed, as searched for: NFKC (full-width letters from a Chinese
     input method become ASCII), no spaces of any kind ("汉口 春天" → "汉口春天"), at most
@@ -92,10 +149,11 @@ class SearchKeysMixin:
 
     def refresh_search_keys(self) -> None:
         self.pinyin, self.pinyin_initials = pinyin_keys(self.name)
+        self.name_pinyin = romanized_name(self.name)
 
     def save(self, *args, **kwargs):
         self.refresh_search_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "pinyin", "pinyin_initials"}
+            kwargs["update_fields"] = {*update_fields, "pinyin", "pinyin_initials", "name_pinyin"}
         super().save(*args, **kwargs)

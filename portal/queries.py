@@ -218,24 +218,34 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
             "pk",
             "name",
             "name_en",
+            "name_pinyin",
             "district__name",
             "district__name_en",
             "street__name",
+            "street__name_en",
+            "street__name_pinyin",
             "company__name",
+            "company__name_en",
+            "company__name_pinyin",
         ),
         key=lambda row: order[row[0]],
     )
     community_url = _url_maker("community")
+
+    def shown(name, name_en="", name_pinyin=""):
+        """A name as BilingualNameMixin.display_name shows it, from values."""
+        return ((english and (name_en or name_pinyin)) or name or "") if name else ""
+
     hits = [
         SearchHit(
-            pk,
-            community_url(pk),
-            name_en if english and name_en else name,
-            district_en if english and district_en else district,
-            street or "",
-            company or "",
+            row[0],
+            community_url(row[0]),
+            shown(*row[1:4]),
+            shown(*row[4:6]),
+            shown(*row[6:9]),
+            shown(*row[9:12]),
         )
-        for pk, name, name_en, district, district_en, street, company in rows
+        for row in rows
     ]
     by_pk = {hit.pk: hit for hit in hits}
     entries = (
@@ -270,10 +280,12 @@ def search(raw_query: str, limit: int = SEARCH_FIRST) -> SearchResult:
     for pk, statuses in community_now(list(by_pk)).items():
         by_pk[pk].now = statuses
     company_url = _url_maker("company")
-    named = [companies.values_list("pk", "name") for companies in company_parts]
+    named = [
+        companies.values_list("pk", "name", "name_en", "name_pinyin") for companies in company_parts
+    ]
     companies = [
-        SearchCompany(pk, company_url(pk), name)
-        for pk, name in named[0].union(*named[1:]).order_by("name")[:10]
+        SearchCompany(pk, company_url(pk), shown(name, name_en, name_pinyin))
+        for pk, name, name_en, name_pinyin in named[0].union(*named[1:]).order_by("name")[:10]
     ]
     # Communities on a list first, then the rest, each group in the city's order.
     hits.sort(key=lambda hit: not any(e.status == "listed" for e in hit.entries))
