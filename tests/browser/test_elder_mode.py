@@ -7,7 +7,12 @@ from playwright.sync_api import expect
 
 from evaluations.households import codes_issue
 from tests.browser import test_public
-from tests.browser.test_narrow_phones import _labels_broken_inside_a_word, _narrow_page, _overflow
+from tests.browser.test_narrow_phones import (
+    _labels_broken_inside_a_word,
+    _narrow_page,
+    _overflow,
+    wuhan,  # noqa: F401 (an autouse fixture: the demo's identity in the footer)
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.media_urlconf")]
 

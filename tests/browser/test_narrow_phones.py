@@ -17,6 +17,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.media_urlconf
 
 published = test_public.published  # the fixture: 汉口春天 on the 2020 list, with a photo
 
+
+@pytest.fixture(autouse=True)
+def wuhan(settings):
+    """The demo's identity, as `make run` sets it: the footer's longest lines."""
+    settings.SITE_ISSUER = "武汉市住房保障和房屋管理局"
+    settings.SITE_ISSUER_EN = "Wuhan Housing Security and Management Bureau"
+    settings.SITE_CITY, settings.SITE_CITY_EN = "武汉市", "Wuhan"
+    settings.SITE_ICP = "鄂ICP备00000000号（演示）"
+    settings.SITE_PSB = "鄂公网安备00000000000000号（演示）"
+    settings.SITE_DEMO = True
+
+
 WIDTHS = [320, 360, 390]
 LANGUAGES = ["zh-hans", "en"]
 LONG_QUERY = "汉口春天小区" * 70  # 420 characters pasted into the search box
