@@ -58,7 +58,9 @@ def _overflow(page) -> dict:
     """How much wider than the screen the page is, and which elements stick out."""
     return page.evaluate(
         """() => {
-          const width = window.innerWidth;
+          // A phone's browser widens its layout viewport (innerWidth) to a page that
+          // overflows and zooms out: the screen's width is what the resident has.
+          const width = Math.min(window.innerWidth, screen.width);
           const wide = [...document.querySelectorAll('body *')]
             .filter(el => el.getBoundingClientRect().right > width + 0.5)
             .slice(0, 5)
