@@ -23,11 +23,19 @@ install: $(VENV)/.installed
 .env:
 	$(PYTHON) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50)); print("HOUSEHOLD_CODE_KEY=" + secrets.token_urlsafe(50))' > $@
 
+# The demo's issuer: Wuhan's bureau, its hotline, and filing numbers that say they are a
+# demo's (SITE_DEMO marks every footer). A deployment sets its own (docs/deploy.md).
+DEMO_IDENTITY := SITE_DEMO=1 SITE_ISSUER='武汉市住房保障和房屋管理局' \
+	SITE_ISSUER_EN='Wuhan Housing Security and Management Bureau' SITE_CITY='武汉市' \
+	SITE_CITY_EN='Wuhan' SITE_HOTLINE=12345 SITE_ICP='鄂ICP备00000000号（演示）' \
+	SITE_PSB='鄂公网安备00000000000000号（演示）'
+
 ## run: environment, install, migrate the embedded SQLite database, demo data, serve on :$(PORT)
+## with DEBUG off, as residents see it (static files by WhiteNoise, the demo's photos by Django)
 run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py load_demo --demo-accounts
-	DEBUG=1 SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=0 SERVE_MEDIA=1 $(DEMO_IDENTITY) SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # axe-core, for the accessibility checks of the browser tests: from the npm registry
 # into a project-local folder (git ignores .cache/), major version pinned.

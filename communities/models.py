@@ -7,17 +7,18 @@ from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .search import SearchKeysMixin
+from .search import SearchKeysMixin, romanized_name
 from .validators import normalize_uscc, validate_division_code, validate_uscc
 
 
 class BilingualNameMixin:
-    """Names are data in Chinese; an English name is shown when the page is English."""
+    """Names are data in Chinese; on an English page the English name is shown, or where
+    none is given the name in pinyin (`name_pinyin`, kept in step with the name on save)."""
 
     @property
     def display_name(self) -> str:
-        if (get_language() or "").startswith("en") and getattr(self, "name_en", ""):
-            return self.name_en
+        if (get_language() or "").startswith("en"):
+            return getattr(self, "name_en", "") or getattr(self, "name_pinyin", "") or self.name
         return self.name
 
 
@@ -51,6 +52,7 @@ class Street(BilingualNameMixin, models.Model):
     )
     name = models.CharField(_("name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["district__code", "name"]
@@ -63,9 +65,17 @@ class Street(BilingualNameMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.district.name} {self.name}"
 
+    def save(self, *args, **kwargs):
+        self.name_pinyin = romanized_name(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
+        super().save(*args, **kwargs)
 
-class PropertyCompany(SearchKeysMixin, models.Model):
+
+class PropertyCompany(SearchKeysMixin, BilingualNameMixin, models.Model):
     name = models.CharField(_("legal name"), max_length=200, unique=True)
+    name_en = models.CharField(_("English name"), max_length=250, blank=True)
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -87,6 +97,7 @@ class PropertyCompany(SearchKeysMixin, models.Model):
     )
     pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     pinyin_initials = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -140,6 +151,7 @@ class Community(SearchKeysMixin, BilingualNameMixin, models.Model):
     )
     pinyin = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     pinyin_initials = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         ordering = ["district__code", "name"]

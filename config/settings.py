@@ -58,6 +58,21 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public address printed in the QR codes of household notices.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Who issues the site (issue 14): shown in every footer and on the printed notices, so
+# that a resident can tell the bureau's service from an imitation. Empty values are
+# simply not shown; `make run` sets Wuhan's, marked as a demo (SITE_DEMO).
+SITE_ISSUER = env.str("SITE_ISSUER", default="")  # e.g. 武汉市住房保障和房屋管理局
+SITE_ISSUER_EN = env.str("SITE_ISSUER_EN", default="")
+SITE_CITY = env.str("SITE_CITY", default="")  # e.g. 武汉市
+SITE_CITY_EN = env.str("SITE_CITY_EN", default="")
+SITE_HOTLINE = env.str("SITE_HOTLINE", default="12345")  # the citizens' service hotline
+SITE_ICP = env.str("SITE_ICP", default="")  # ICP filing number (ICP备案号)
+SITE_PSB = env.str("SITE_PSB", default="")  # public-security filing (公安联网备案号)
+SITE_PSB_CODE = env.str("SITE_PSB_CODE", default="")  # its digits, for the record's link
+# The issuer's seal or logo: a path under static/ (PNG, for the printed notice too).
+SITE_SEAL = env.str("SITE_SEAL", default="img/logo.png")
+SITE_DEMO = env.bool("SITE_DEMO", default=False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -65,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "csp",
     "axes",
     "django_otp",
@@ -132,6 +148,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.display.display",
+                "config.display.site_identity",
             ],
         },
     },
@@ -258,11 +276,19 @@ STORAGES = {
     **media_storages(environ.Env.ENVIRON),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Static files are served by WhiteNoise everywhere, so that `make run` can serve the
+# demo with DEBUG off (the product's own 404 page, not Django's debug page).
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 if PRODUCTION:
-    # Hashed, compressed static files served by WhiteNoise (collectstatic at deploy);
-    # the laptop's runserver serves them itself.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Hashed, compressed static files (collectstatic at deploy).
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+else:
+    # The laptop: straight from the apps' static folders, no collectstatic needed.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+# Public media (showcase photos) served by Django itself: only for `make run`'s demo on a
+# laptop (local storage, no web server in front); never on a production server.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False) and not PRODUCTION
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Evidence photos on the file system: outside MEDIA_ROOT, never served by nginx;

@@ -252,6 +252,9 @@ def campaign_transition(campaign: Campaign, action: str, *, actor, reason: str =
             fields.append("opens_at")
     old = campaign.status
     campaign.status = transition.target
+    if action == "close":
+        campaign.closed_at = now
+        fields.append("closed_at")
     campaign.save(update_fields=fields)
     audit_record(
         f"campaign_{action}",

@@ -10,6 +10,7 @@ be used to rate, and the key is never in the database.
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from django.conf import settings
 
@@ -41,15 +42,33 @@ def derived_code(label: str) -> str:
     return "".join(chars)
 
 
+# Separators people type between the groups that are not dashes by Unicode's category
+# (Pd) nor spaces: the minus sign, the box-drawing line and the katakana long vowel mark
+# that Chinese and Japanese input methods offer for "-", the middle dot, the underscore.
+_OTHER_SEPARATORS = frozenset("\u2212\u2500\u2501\u30fc\uff70\u00b7\u30fb_")
+
+
+def _is_separator(ch: str) -> bool:
+    return ch.isspace() or ch in _OTHER_SEPARATORS or unicodedata.category(ch) in ("Pd", "Zs", "Cf")
+
+
+def strip_separators(raw: str) -> str:
+    """What was typed, as plain upper-case characters: NFKC folds full-width letters and
+    digits (ＵＱＺＸ, a Chinese input method's) into ASCII; every dash (-, —, –, －, ‐ …),
+    space (including the full-width one) and invisible format character goes."""
+    folded = unicodedata.normalize("NFKC", str(raw))
+    return "".join(ch for ch in folded.upper() if not _is_separator(ch))
+
+
 def normalize_code(raw: str) -> str | None:
     """The code as typed or scanned → its canonical form, or None if it cannot be one.
 
-    Case, spaces and dashes do not matter; anything else outside the alphabet
-    (including 0, O, 1, I) means it is not a code.
+    Case, width, spaces and dashes of any kind do not matter; anything else outside the
+    alphabet (including 0, O, 1, I) means it is not a code.
     """
     if raw is None:
         return None
-    cleaned = "".join(ch for ch in str(raw).upper() if ch not in " -_\t")
+    cleaned = strip_separators(raw)
     if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
         return None
     return cleaned

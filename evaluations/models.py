@@ -161,6 +161,9 @@ class Campaign(models.Model):
         default=False,
         help_text=_("Rating opens by itself at the start time (with communities enrolled)."),
     )
+    # When staff actually closed rating (campaign_transition "close"): before closes_at
+    # when closed early, and then the time residents are told rating closed.
+    closed_at = models.DateTimeField(_("rating closed"), null=True, blank=True, editable=False)
     threshold_percent = models.DecimalField(
         _("satisfaction threshold (%)"),
         max_digits=5,
@@ -256,6 +259,14 @@ class Campaign(models.Model):
             )
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("The rating window must close after it opens.")})
+
+    @property
+    def rating_ended_at(self):
+        """When rating really ended (or will end): the planned close, or the earlier
+        moment staff closed it."""
+        if self.closed_at is not None and self.closed_at < self.closes_at:
+            return self.closed_at
+        return self.closes_at
 
     def accepts_ratings(self, now=None) -> bool:
         now = now or timezone.now()

@@ -97,7 +97,7 @@ def check_window(campaign: Campaign, now=None) -> None:
         date = campaign.opens_at
     else:
         message = _("Rating for this campaign closed on %(date)s. Thank you for your interest.")
-        date = campaign.closes_at
+        date = campaign.rating_ended_at
     raise WindowClosed(
         message % {"date": timezone.localtime(date).strftime("%Y-%m-%d %H:%M")}, campaign
     )

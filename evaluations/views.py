@@ -10,7 +10,7 @@ from config import metrics
 from config.client_ip import client_ip
 
 from . import fingerprints, throttle
-from .codes import CODE_ALPHABET, format_code, normalize_code
+from .codes import CODE_ALPHABET, format_code, normalize_code, strip_separators
 from .forms import CodeForm, RatingForm
 from .models import Rating
 from .ratings import (
@@ -215,7 +215,7 @@ def _receipt_checks_limited(request: HttpRequest) -> bool:
 
 
 def normalize_receipt(raw: str) -> str | None:
-    cleaned = "".join(ch for ch in str(raw or "").upper() if ch not in " -_\t")
+    cleaned = strip_separators(raw or "")
     if (
         len(cleaned) != RECEIPT_LENGTH
         or not cleaned.startswith("R")

@@ -30,6 +30,8 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from evaluations.codes import format_code
 
 CJK_FONT = "STSong-Light"  # an Adobe CID font every PDF reader has: nothing to embed
+SEAL_SIZE = 22  # points: the issuer's seal or logo in a notice's top right corner,
+SEAL_MARGIN = 4 * mm  # inside the printer's margin, clear of the centred title
 CODE_FONT = "Courier-Bold"  # monospaced, so the groups of the code line up
 URL_FONT = "Helvetica"
 
@@ -258,7 +260,40 @@ def _draw_notice(
         col.gap(1)
     col.gap(3)
     col.lines(fields["closes"], size=9, bold=True)
+    if fields.get("issuer"):
+        col.gap(3)
+        col.lines(fields["issuer"], size=8, max_lines=2, colour=GREY)
+    if fields.get("seal"):
+        # The issuer's seal or logo in the top right corner.
+        canvas.drawImage(
+            fields["seal"],
+            left + NOTICE_WIDTH - SEAL_MARGIN - SEAL_SIZE,
+            bottom + NOTICE_HEIGHT - SEAL_MARGIN - SEAL_SIZE,
+            SEAL_SIZE,
+            SEAL_SIZE,
+            mask="auto",
+        )
     return col.y - (bottom + PADDING)
+
+
+def _seal_path() -> str | None:
+    """The issuer's seal or logo (settings.SITE_SEAL, a static file), if it is there."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find(settings.SITE_SEAL) if settings.SITE_SEAL else None
+    return found if isinstance(found, str) else None
+
+
+def _issuer_line() -> str:
+    issuer, hotline = settings.SITE_ISSUER, settings.SITE_HOTLINE
+    if issuer and hotline:
+        return _("Issued by %(issuer)s · Questions: hotline %(hotline)s") % {
+            "issuer": issuer,
+            "hotline": hotline,
+        }
+    if hotline:
+        return _("Questions: hotline %(hotline)s") % {"hotline": hotline}
+    return _("Issued by %(issuer)s") % {"issuer": issuer} if issuer else ""
 
 
 def _household_address(household) -> str:
@@ -342,6 +377,8 @@ def household_notices_pdf(enrollment, codes: list) -> bytes:
                 _("Do not give your household code to anyone else."),
             ],
             "closes": _("Rating closes: %(date)s") % {"date": closes},
+            "issuer": _issuer_line(),
+            "seal": _seal_path(),
         }
         canvas = pdf_canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
         canvas.setTitle(

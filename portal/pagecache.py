@@ -50,6 +50,8 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from django.utils.translation import get_language
 
+from config.display import elder_mode
+
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300  # the public pages' max-age (portal_views.CACHE_SECONDS)
@@ -282,6 +284,8 @@ def _cacheable_request(request) -> bool:
     cookies = request.COOKIES
     if settings.SESSION_COOKIE_NAME in cookies:
         return False  # a logged-in staff member, or someone with a session
+    if elder_mode(request):
+        return False  # the elder mode's pages are few: rendered, never mixed with the rest
     # Messages waiting for the next page (a cookie, or the session above).
     return getattr(settings, "MESSAGE_COOKIE_NAME", "messages") not in cookies
 
@@ -321,12 +325,22 @@ class PublicPageCacheMiddleware:
             and _cacheable_response(request, response)
         ):
             self._store(request, response, *pending)
+        if getattr(request, "_pagecache_elder", False):
+            for header in ("ETag", "Last-Modified"):
+                if header in response:
+                    del response[header]
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if match is None or match.view_name not in CACHED_VIEWS:
             return None
+        if elder_mode(request):
+            # The pages' validators do not know the mode: a browser switching to it must
+            # not be told with a 304 that the page it keeps in the other mode is current.
+            for header in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE"):
+                request.META.pop(header, None)
+            request._pagecache_elder = True
         if not _cacheable_request(request):
             return None
         allowed = CACHED_VIEWS[match.view_name]

@@ -1,13 +1,20 @@
 """The public pages (no namespace: home, campaign_list, district, search, community,
 company, notice, open data …). The open-data addresses are a stable interface (SPEC)."""
 
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from . import notice_views, opendata_views, views
+from .sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("lang/", views.switch_language, name="switch_language"),
+    path("display/", views.switch_display, name="switch_display"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("lists/<slug:slug>/", views.campaign_list, name="campaign_list"),
     path("lists/<slug:slug>/<str:code>/", views.district_page, name="district"),
     path("search/", views.search, name="search"),

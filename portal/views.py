@@ -12,15 +12,20 @@ import hashlib
 from itertools import groupby
 
 from django.db.models import Max
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import condition, require_safe
 
 from communities.models import Community, District, PropertyCompany
+from communities.search import MAX_QUERY_LENGTH
+from config import display
 from evaluations.forms import CodeForm
 from evaluations.models import Campaign, Criterion, public_campaign_q
 from portal import pagecache
@@ -80,6 +85,94 @@ def switch_language(request):
             samesite="Lax",
         )
     return response
+
+
+def switch_display(request):
+    """The elder mode (适老化) on or off, by plain link like the language: a cookie, then
+    back to the page the switch was pressed on."""
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if request.GET.get("elder") == "1":
+        response.set_cookie(
+            display.ELDER_COOKIE, "1", max_age=display.ELDER_COOKIE_AGE, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(display.ELDER_COOKIE, samesite="Lax")
+    return response
+
+
+# What the privacy statement lists: what is stored, why, for how long, who sees it. Each
+# line is checked against the code that stores it (docs/security.md).
+PRIVACY_ITEMS = [
+    {
+        "what": _("Your household code"),
+        "why": _("So that each household has one rating that counts."),
+        "how_long": _("Only a keyed hash of it is stored, as long as the campaign's records."),
+        "who": _("Nobody: the code cannot be read back from the database."),
+    },
+    {
+        "what": _("Your rating: the answers, an optional comment, the time and the receipt number"),
+        "why": _("To count the satisfaction of each community; comments help the reviewers."),
+        "how_long": _(
+            "Kept with the campaign's records: the published list is recounted from them."
+        ),
+        "who": _(
+            "The bureau sees counts, and comments without the household; no page shows how "
+            "one household answered."
+        ),
+    },
+    {
+        "what": _("Network traces of a rating: address, browser, a browser id cookie, time taken"),
+        "why": _("To find organised or scripted rating (anomaly monitoring)."),
+        "how_long": _(
+            "Blanked once the campaign's final list is published; wrong codes typed are "
+            "deleted after 30 days."
+        ),
+        "who": _("Only the bureau's monitoring staff, as counts and signals."),
+    },
+    {
+        "what": _("An objection during a public notice: your name, contact, text and photo"),
+        "why": _("So that the reviewers can check and answer it."),
+        "how_long": _("Kept with the campaign's records."),
+        "who": _("The district and city reviewers; never published."),
+    },
+    {
+        "what": _("Cookies: language, large text, the browser id, a form's security token"),
+        "why": _("To remember your choices and to protect the forms."),
+        "how_long": _(
+            "A year for the large text and the browser id; the language and the token until the browser closes."
+        ),
+        "who": _("Only this site."),
+    },
+]
+
+
+@require_safe
+def favicon(request):
+    """/favicon.ico: browsers and crawlers ask for it at the root whatever a page says."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
+ROBOTS_DISALLOWED = ["/r/", "/receipts/", "/console/", "/admin/", "/display/", "/lang/", "/i18n/"]
+
+
+@require_safe
+def robots_txt(request):
+    """Crawlers kept out of the households' rating pages, the receipts and the staff's
+    pages (a household code or receipt in a search engine's index would be a leak), and
+    pointed at the sitemap of the public pages."""
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
+    lines.append(f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}")
+    return _cacheable(HttpResponse("\n".join(lines) + "\n", content_type="text/plain"))
+
+
+@require_safe
+def privacy(request):
+    return _cacheable(render(request, "portal/privacy.html", {"items": PRIVACY_ITEMS}))
 
 
 @require_safe
@@ -203,7 +296,8 @@ def search(request):
     return render(
         request,
         "portal/search.html",
-        {"result": result, "q": request.GET.get("q", ""), "more": more},
+        # The box shows the query as searched for: capped, never the raw text echoed back.
+        {"result": result, "q": result.query, "more": more, "max_query_length": MAX_QUERY_LENGTH},
     )
 
 
@@ -214,7 +308,15 @@ def community_etag(request, pk):
     reply = CompanyReply.objects.filter(enrollment__community_id=pk).aggregate(
         at=Max("reviewed_at")
     )["at"]
-    return _etag(_publications_state(), pk, latest, reply)
+    now = [(s.kind, s.campaign, s.until) for s in _community_now(request, pk)]
+    return _etag(_publications_state(), pk, latest, reply, now)
+
+
+def _community_now(request, pk) -> list:
+    """What is happening to the community now, read once for the ETag and the page."""
+    if getattr(request, "_community_now", None) is None:
+        request._community_now = portal.community_now([pk])[pk]
+    return request._community_now
 
 
 @require_safe
@@ -231,7 +333,11 @@ def community_page(request, pk):
         .select_related("publication__campaign", "enrollment")
         .order_by("-publication__published_at")
     )
-    context = {"community": community, "entries": entries}
+    now = _community_now(request, community.pk)
+    # Being rated or on notice ends by itself: the cached page is not kept past that.
+    pagecache.expires_at(request, min((s.until for s in now), default=None))
+    context = {"community": community, "entries": entries, "now": now}
+    context["share_description"] = _share_description(community, entries, now)
     featured = next((e for e in entries if e.status == PublicationEntry.Status.LISTED), None)
     featured = featured or (entries[0] if entries else None)
     if featured is not None:
@@ -259,6 +365,34 @@ def community_page(request, pk):
             ).select_related("company"),
         )
     return _cacheable(render(request, "portal/community.html", context))
+
+
+def _share_description(community, entries, now) -> str:
+    """What a link to the community's page says when shared (WeChat, Open Graph): its
+    standing — on a list with its rate, being rated now, on notice — in one sentence."""
+    from django.utils.formats import localize
+    from django.utils.translation import gettext
+
+    listed = next((e for e in entries if e.status == PublicationEntry.Status.LISTED), None)
+    if listed is not None:
+        return gettext(
+            "On the list of “satisfied communities” (%(campaign)s): %(rate)s%% of "
+            "%(n)s households that rated are satisfied."
+        ) % {
+            "campaign": listed.publication.campaign.display_name,
+            "rate": localize(listed.rate_percent),
+            "n": localize(listed.responses),
+        }
+    for status in now:
+        if status.kind == "notice":
+            return gettext("On public notice, objections open: %(campaign)s.") % {
+                "campaign": status.campaign
+            }
+        if status.kind == "rating":
+            return gettext("Being rated now by its residents: %(campaign)s.") % {
+                "campaign": status.campaign
+            }
+    return gettext("Not on any published list of “satisfied communities”.")
 
 
 def _photo_groups(items):

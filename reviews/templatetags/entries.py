@@ -23,7 +23,8 @@ def entry_rate(entry):
     text = ngettext("%(n)s response", "%(n)s responses", responses) % {"n": localize(responses)}
     interval = entry.confidence
     if interval:
-        text += " · " + gettext("95%% range %(low)s–%(high)s%%") % {
+        # Plain words for the 95% interval (Wilson): what it means, not what it is called.
+        text += " · " + gettext("true rate very likely %(low)s–%(high)s%%") % {
             "low": localize(interval[0]),
             "high": localize(interval[1]),
         }

@@ -26,7 +26,7 @@ def test_a_resident_rates_on_a_phone_by_tapping_and_gets_a_receipt(phone_page, s
     page.goto(f"{site}/r/{code}")
     expect(page.get_by_role("heading", level=1)).to_have_text("汉口春天")
 
-    questions = page.get_by_role("group")
+    questions = page.get_by_role("radiogroup")
     expect(questions).to_have_count(6)  # overall and the five criteria
     questions.nth(0).get_by_role("radio", name=BASIC, exact=True).tap()
     for i in range(1, 6):
@@ -46,7 +46,7 @@ def test_a_resident_rates_on_a_phone_by_tapping_and_gets_a_receipt(phone_page, s
 def test_the_receipt_page_has_no_serious_accessibility_violations(phone_page, site, code, axe):
     page = phone_page
     page.goto(f"{site}/r/{code}")
-    for question in page.get_by_role("group").all():
+    for question in page.get_by_role("radiogroup").all():
         question.get_by_role("radio", name=SATISFIED, exact=True).tap()
     page.get_by_role("button", name="提交评议").tap()
     expect(page.locator(".receipt-number")).to_be_visible()

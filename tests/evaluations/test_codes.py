@@ -39,6 +39,16 @@ def test_codes_carry_at_least_50_bits_from_a_readable_alphabet():
         ("K7QMX2PA9RTI", None),
         ("汉口春天", None),
         ("", None),
+        # What input methods make of it (issue 14): full width from a Chinese IME, long
+        # and short dashes, the full-width space, a zero-width space from a paste.
+        ("ＵＱＺＸ－ＲＢ６Ｑ－ＨＳＳＨ", "UQZXRB6QHSSH"),
+        ("ｋ７ｑｍ　ｘ２ｐａ　９ｒｔｄ", "K7QMX2PA9RTD"),
+        ("K7QM—X2PA—9RTD", "K7QMX2PA9RTD"),
+        ("K7QM–X2PA‐9RTD", "K7QMX2PA9RTD"),
+        ("K7QM−X2PA―9RTD", "K7QMX2PA9RTD"),
+        ("K7QMー X2PA·9RTD", "K7QMX2PA9RTD"),
+        ("K7QM\u200bX2PA\u00a09RTD\n", "K7QMX2PA9RTD"),
+        ("Ｋ７ＱＭ－Ｘ２ＰＡ－９ＲＴ０", None),  # a full-width zero is still a zero
     ],
 )
 def test_typed_codes_are_normalised(typed, expected):

@@ -111,3 +111,40 @@ def test_format_of_printed_codes_round_trips(enrollment, client):
     out, _err = issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "1")
     code = out.strip()
     assert client.get(f"/r/{format_code(code)}").status_code == 200
+
+
+def test_the_notice_names_its_issuer_and_hotline_and_carries_the_seal(
+    enrollment, tmp_path, settings
+):
+    settings.SITE_ISSUER = "武汉市住房保障和房屋管理局"
+    settings.SITE_HOTLINE = "12345"
+    target = tmp_path / "notices.pdf"
+    issue("--campaign", "test-campaign", "--community", "汉口春天", "--count", "4",
+          "--output", str(target))  # fmt: skip
+    page = PdfReader(str(target)).pages[0]
+    text = page.extract_text()
+    assert text.count("发布单位：武汉市住房保障和房屋管理局") == 4
+    assert text.count("咨询电话：12345") == 4
+    assert len(page.images) == 1  # the seal: one image, drawn on each of the four notices
+    # The notice still fits its A6 cell with the issuer's line.
+    from evaluations.notices import _draw_notice, _NullCanvas
+
+    assert _draw_notice(_NullCanvas(), 0, 0, _fields_for(enrollment), "K7QMX2PA9RTD") >= 0
+
+
+def _fields_for(enrollment) -> dict:
+    from evaluations import notices
+
+    captured = {}
+    original = notices._draw_notice
+
+    def spy(canvas, left, bottom, fields, code, **kwargs):
+        captured.update(fields)
+        return original(canvas, left, bottom, fields, code, **kwargs)
+
+    notices._draw_notice = spy
+    try:
+        notices.household_notices_pdf(enrollment, ["K7QMX2PA9RTD"])
+    finally:
+        notices._draw_notice = original
+    return captured

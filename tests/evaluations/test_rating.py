@@ -271,3 +271,53 @@ def test_the_rating_form_and_its_submit_make_few_queries(
     enrollment.campaign.criteria.remove(criteria[-1])
     page = client.get(url).content.decode()
     assert criteria[-1].name not in page and criteria[0].name in page
+
+
+def _full_width(text: str) -> str:
+    """What a Chinese input method in full-width mode types for ASCII text."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+def test_a_full_width_code_typed_on_the_home_page_opens_its_rating_page(client, household_code):
+    page = client.get("/").content.decode()
+    assert 'action="/r/"' in page  # the home page's code box sends here
+    typed = _full_width(format_code(household_code).lower()).replace("-", "—")
+    response = client.get("/r/", {"code": typed}, follow=True)
+    assert response.redirect_chain == [(f"/r/{household_code}", 302)]
+    assert "汉口春天" in response.content.decode()
+    # …and the same code in the address (a QR scanner or a paste) opens it too.
+    direct = client.get("/r/" + _full_width(format_code(household_code)))
+    assert direct.status_code == 200 and "汉口春天" in direct.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("radb-npjp-2345-6789", "RADBNPJP23456789"),
+        ("ＲＡＤＢ－ＮＰＪＰ－２３４５－６７８９", "RADBNPJP23456789"),
+        ("RADB—NPJP　2345–6789", "RADBNPJP23456789"),
+        ("RADB-NPJP-2345-678", None),
+        ("XADB-NPJP-2345-6789", None),
+    ],
+)
+def test_receipts_are_normalised_like_codes(typed, expected):
+    from evaluations.views import normalize_receipt
+
+    assert normalize_receipt(typed) == expected
+
+
+def test_a_campaign_closed_early_says_when_it_really_closed(
+    client, household_code, enrollment, city_officer
+):
+    from evaluations.campaigns import campaign_transition
+
+    campaign = enrollment.campaign
+    planned = timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d %H:%M")
+    closed = timezone.now() - timedelta(hours=5)
+    campaign_transition(campaign, "close", actor=city_officer, reason="提前结束", now=closed)
+    campaign.refresh_from_db()
+    assert campaign.closed_at == closed
+
+    page = client.get(f"/r/{household_code}").content.decode()
+    assert timezone.localtime(closed).strftime("%Y-%m-%d %H:%M") in page
+    assert planned not in page  # never the planned closing time, which is still ahead

@@ -53,7 +53,7 @@ def test_a_browser_asking_for_english_gets_english(client, db):
 def test_home_lists_the_campaigns_open_for_rating(client, open_campaign):
     page = client.get("/").content.decode()
     assert "测试评选" in page
-    assert "正在进行的评议" in page
+    assert "现在评议您小区的物业服务" in page
     assert 'action="/r/"' in page
 
 

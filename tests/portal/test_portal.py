@@ -185,6 +185,57 @@ def test_search_finds_by_chinese_pinyin_and_initials(client, world, query, expec
         assert name not in results(page), (query, name)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hankuo",  # two letters swapped
+        "hankoucuntian",  # one missing
+        "汉口春大",  # one character wrong
+        "汉春天",  # one missing
+        "汉口 春天",  # a space typed in the middle
+        "汉口　春天",  # a full-width one
+        "ＨＡＮＫＯＵ",  # full-width pinyin
+    ],
+)
+def test_search_forgives_one_wrong_or_missing_character_and_spaces(client, world, query):
+    page = results(text(client.get(reverse("search"), {"q": query})))
+    assert "汉口春天" in page, query
+    assert "洺悦府" not in page and "宗关小区" not in page
+
+
+def test_a_search_one_character_off_says_so(client, world):
+    page = results(text(client.get(reverse("search"), {"q": "汉口春大"})))
+    assert "没有名称正好是“汉口春大”的小区" in page
+    exact = results(text(client.get(reverse("search"), {"q": "汉口春天"})))
+    assert "没有名称正好是" not in exact
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "absent"),
+    [
+        ("汉口秋月", [], ["汉口春天"]),  # two characters wrong
+        ("hankuoxx", [], ["汉口春天"]),  # swapped, and two letters too many
+        ("洺悦天", ["洺悦府"], ["汉口春天"]),  # one wrong in another name
+    ],
+)
+def test_similar_means_one_character_off_not_two(client, world, query, found, absent):
+    page = results(text(client.get(reverse("search"), {"q": query})))
+    for name in found:
+        assert name in page, (query, name)
+    for name in absent:
+        assert name not in page, (query, name)
+
+
+def test_a_pasted_page_of_text_is_cut_with_a_word_and_never_echoed_whole(client, world):
+    pasted = "汉口春天" + "的" * 400
+    response = client.get(reverse("search"), {"q": pasted})
+    assert response.status_code == 200
+    page = text(response)
+    assert "只搜索了前50个字" in page
+    assert "的" * 51 not in page  # neither in the box nor in the message
+    assert page.count("的" * 46) <= 3
+
+
 def test_search_says_whether_each_community_is_on_a_list(client, world):
     page = text(client.get(reverse("search"), {"q": "小区"}))
     assert "宗关小区" in page
@@ -263,9 +314,9 @@ PUBLIC_QUERIES = {
     "home": 5,
     "list": 8,
     "district": 5,
-    "search": 4,
+    "search": 6,  # + what is happening now: being rated, on notice (portal.queries.community_now)
     "company": 3,
-    "community": 8,
+    "community": 10,  # + the same two
     "open_data": 4,
     "open_data_csv": 2,
     "open_data_index": 1,

@@ -101,6 +101,27 @@ def latest() -> list[tuple[str, str | None]]:
     ]
 
 
+def same_rows(after: dict, before: dict) -> bool:
+    """Every table with the same rows, on the columns both sides have: the migrations
+    made after the split add fields (e.g. Campaign.closed_at, Community.name_pinyin),
+    and SQLite may rebuild a table with its columns in another order; the split itself
+    changed no row."""
+    if set(after) != set(before):
+        return False
+    for table in after:
+        columns_after, rows_after = table_columns(table, after)
+        columns_before, rows_before = table_columns(table, before)
+        common = sorted(set(columns_after) & set(columns_before))
+
+        def cut(columns, rows, common):
+            at = [columns.index(name) for name in common]
+            return sorted((tuple(row[i] for i in at) for row in rows), key=repr)
+
+        if cut(columns_after, rows_after, common) != cut(columns_before, rows_before, common):
+            return False
+    return True
+
+
 def applied() -> set[tuple[str, str]]:
     return set(MigrationLoader(connection, ignore_no_migrations=True).applied_migrations)
 
@@ -110,15 +131,23 @@ def applied() -> set[tuple[str, str]]:
 
 def table_rows() -> dict[str, list[tuple]]:
     """Every row of every table, read with SQL (not through any model), except the
-    migration history and the content types (whose labels are meant to change)."""
+    migration history and the content types (whose labels are meant to change). The
+    first row of each table is its column names."""
     rows = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             if table in {"django_migrations", "django_content_type"}:
                 continue
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            rows[table] = sorted((tuple(row) for row in cursor.fetchall()), key=repr)
+            names = tuple(column[0] for column in cursor.description)
+            rows[table] = [names, *sorted((tuple(row) for row in cursor.fetchall()), key=repr)]
     return rows
+
+
+def table_columns(table: str, rows: dict) -> tuple[list[str], list[tuple]]:
+    """The column names and the rows of one table of `table_rows()`."""
+    names, *values = rows[table]
+    return list(names), values
 
 
 def content_types() -> dict[int, tuple[str, str]]:
@@ -369,7 +398,9 @@ def assert_rows_kept(state_apps, made, *, label=new_label) -> None:
     """Each row written by the old layout, read with the models of `state_apps` (the new
     apps' for the moved ones), has its id and every value."""
     for name, (old_label, pk, row) in made.items():
-        assert values(state_apps.get_model(label(old_label)), pk) == row, name
+        now = values(state_apps.get_model(label(old_label)), pk)
+        # Fields added after the split (e.g. name_pinyin) are not the old layout's rows.
+        assert {field: now[field] for field in row} == row, name
 
 
 def assert_content_types_moved(before: dict[int, tuple[str, str]]) -> None:
@@ -432,6 +463,10 @@ def migrate_to_old_layout(migrator):
     target (console comes before sessions): so first the project's old leaves, then the
     rest of the old layout (django-otp, sessions) with the new apps held at zero."""
     migrator.apply_initial_migration(list(OLD_LEAVES.items()))
+    # The truncated plan may also have taken in a later migration of an app of the old
+    # leaves that depends on nothing of the split (communities 0004): back to the leaves
+    # first, in a plan of its own (Django refuses plans both forwards and backwards).
+    migrator.apply_tested_migration(list(OLD_LEAVES.items()))
     state = migrator.apply_tested_migration(old_layout())
     assert_old_layout(state)
     post_migrate_of_the_old_layout(state.apps)
@@ -449,15 +484,15 @@ def test_a_database_of_the_old_layout_keeps_every_row_after_the_split(layout_mig
     # Not a vacuous comparison: every table written above has its rows.
     for label, _pk, _row in made.values():
         table = old.apps.get_model(label)._meta.db_table
-        assert rows_before[table], table
-    assert rows_before["evaluations_staffprofile_districts"]
+        assert table_columns(table, rows_before)[1], table
+    assert table_columns("evaluations_staffprofile_districts", rows_before)[1]
 
     new = layout_migrator.apply_tested_migration(latest())
 
     assert applied() >= {target for target in latest() if target[1] is not None}
     assert not {app for app, model in new.models if app == "evaluations" and model in MOVED}
     # Every row of every table, as it was: the split touched no table.
-    assert table_rows() == rows_before
+    assert same_rows(table_rows(), rows_before)
     # Read with the new apps' models: same ids, same values.
     assert_rows_kept(new.apps, made)
     Objection = new.apps.get_model("reviews", "Objection")
@@ -539,7 +574,7 @@ def test_migrating_back_to_the_old_layout_keeps_every_row(layout_migrator):
     )
 
     assert_old_layout(back)
-    assert table_rows() == rows_forward
+    assert same_rows(table_rows(), rows_forward)
     assert_rows_kept(back.apps, made, label=lambda old_label: old_label)
     StaffProfile = back.apps.get_model("evaluations", "StaffProfile")
     profile = StaffProfile.objects.get(pk=made["profile"][1])
