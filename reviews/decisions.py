@@ -57,6 +57,8 @@ def review_check_record(
     note: str = "",
     evidence=None,
 ) -> ReviewCheck:
+    """Record one check; `changed` on the returned check says whether it was a real
+    change (an unchanged value writes neither the row nor an audit entry)."""
     enrollment = _locked(enrollment)
     _review_open(enrollment)
     if enrollment.review_status not in (
@@ -73,11 +75,16 @@ def review_check_record(
     if not rules.filter(pk=subject.pk).exists():
         raise ReviewRefused(_("This is not one of the campaign's rules."))
     check = ReviewCheck.objects.filter(enrollment=enrollment, **{field: subject}).first()
+    note = (note or "").strip()[:500]
+    if check is not None and check.met == met and check.note == note and not evidence:
+        # Saving the page again is not a decision: only a real change is audited.
+        check.changed = False
+        return check
     old = "" if check is None else (_("met") if check.met else _("not met"))
     if check is None:
         check = ReviewCheck(enrollment=enrollment, **{field: subject})
     check.met = met
-    check.note = (note or "").strip()[:500]
+    check.note = note
     if evidence:
         check.evidence = evidence
     check.checked_by = actor
@@ -92,6 +99,7 @@ def review_check_record(
         new=_("met") if met else _("not met"),
         reason=check.note,
     )
+    check.changed = True
     return check
 
 

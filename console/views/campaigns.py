@@ -34,7 +34,6 @@ from console.access import (
 from console.forms import (
     CampaignForm,
     EnrollDistrictForm,
-    ReasonForm,
 )
 from console.staff_security import second_factor_step
 from evaluations import campaigns
@@ -186,12 +185,13 @@ def campaign_transition(request, slug, action):
     campaign = access_campaign(request.user, slug)
     if action not in campaigns.TRANSITIONS:
         raise Http404
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    # Opening, closing and archiving follow the campaign's own published rules (its
+    # rating window, a published list): none is a judgement, so none asks for a 理由.
+    # A reason is asked where the programme makes one: not recommending, returning,
+    # answering an objection, withdrawing an entry.
+    if request.method == "POST":
         try:
-            campaigns.campaign_transition(
-                campaign, action, actor=request.user, reason=form.cleaned_data["reason"]
-            )
+            campaigns.campaign_transition(campaign, action, actor=request.user)
         except DomainError as error:
             messages.error(request, str(error))
         else:
@@ -203,7 +203,7 @@ def campaign_transition(request, slug, action):
         {
             "campaign": campaign,
             "title": TRANSITION_LABELS[action],
-            "form": form,
+            "form": None,
             "question": _("%(step)s for “%(campaign)s”?")
             % {"step": TRANSITION_LABELS[action], "campaign": campaign.name},
             "back": reverse("console:campaign", args=[campaign.slug]),

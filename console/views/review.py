@@ -119,7 +119,7 @@ def enrollment_checks(request, pk):
             errors.append(f"{rule.name}: {' '.join(m for ms in form.errors.values() for m in ms)}")
             continue
         try:
-            decisions.review_check_record(
+            check = decisions.review_check_record(
                 enrollment,
                 rule,
                 actor=request.user,
@@ -130,11 +130,13 @@ def enrollment_checks(request, pk):
         except DomainError as error:
             errors.append(str(error))
             break
-        saved += 1
+        saved += check.changed
     for error in errors:
         messages.error(request, error)
     if saved:
         messages.success(request, _("%(n)d checks saved.") % {"n": saved})
+    elif not errors:
+        messages.info(request, _("Nothing changed: the checks are as they were."))
     return redirect("console:enrollment", pk=enrollment.pk)
 
 

@@ -76,6 +76,7 @@ def test_the_whole_programme_through_the_console(
     # Opening asks for a confirmation first (GET), then acts (POST).
     confirm = client.get(reverse("console:campaign_transition", args=["2027", "open"]))
     assert "确定对“2027年度物业服务满意度评议”开始评议吗" in page(confirm)
+    assert 'name="reason"' not in page(confirm)  # opening is no judgement: no 理由 asked
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
     response = client.post(
@@ -110,6 +111,11 @@ def test_the_whole_programme_through_the_console(
         reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
     )
     assert "已保存7项核查结果" in page(response)
+    response = client.post(
+        reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
+    )
+    assert "没有变化" in page(response)
+    assert enrollment.audit_entries.filter(action="check_recorded").count() == 7
     response = client.post(
         reverse("console:enrollment_decide", args=[enrollment.pk, "recommend"]), follow=True
     )

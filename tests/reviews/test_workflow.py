@@ -398,3 +398,22 @@ def test_company_of_the_campaign_is_what_the_publication_names(approved, city_of
     community.save()
     publication = publication_publish_preliminary(approved.campaign, actor=city_officer)
     assert publication.entries.get().company_name == "武汉惠之美物业服务有限公司"
+
+
+def test_saving_the_same_checks_again_writes_no_audit_row(closed, qiaokou_reviewer):
+    check_all(closed, qiaokou_reviewer)
+    audited = AuditEntry.objects.filter(enrollment=closed, action="check_recorded")
+    assert audited.count() == 7
+    check_all(closed, qiaokou_reviewer)  # the same seven values again
+    assert audited.count() == 7
+    rule = closed.campaign.criteria.get(code="closed-management")
+    review_check_record(closed, rule, actor=qiaokou_reviewer, met=False, note="现场核查")
+    check_all(closed, qiaokou_reviewer)  # one back to 达到, six unchanged
+    assert [(e.old_value, e.new_value) for e in audited.order_by("id")[7:]] == [
+        ("达到", "未达到"),
+        ("未达到", "达到"),
+    ]
+    # a changed note alone is a change too
+    review_check_record(closed, rule, actor=qiaokou_reviewer, met=True, note="复查：已整改")
+    assert audited.count() == 10
+    assert audited.order_by("id").last().reason == "复查：已整改"
