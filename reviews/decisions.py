@@ -103,6 +103,23 @@ def review_check_record(
     return check
 
 
+@transaction.atomic
+def review_checks_all_met(enrollment: Enrollment, *, actor) -> int:
+    """Record every prerequisite and criterion of the campaign as met (the reviewer's
+    "all checks met"), keeping each check's note; returns how many changed. Each
+    change is one audited check, as on the enrollment's page."""
+    campaign = enrollment.campaign
+    notes = {(c.prerequisite_id, c.criterion_id): c.note for c in enrollment.checks.all()}
+    changed = 0
+    for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
+        key = (rule.pk, None) if isinstance(rule, Prerequisite) else (None, rule.pk)
+        check = review_check_record(
+            enrollment, rule, actor=actor, met=True, note=notes.get(key, "")
+        )
+        changed += check.changed
+    return changed
+
+
 def recommendation_blockers(enrollment: Enrollment, tally: TallyRow | None = None) -> list[str]:
     """Why this enrollment cannot be recommended now; empty when it can."""
     if enrollment.campaign.status != Status.CLOSED:

@@ -110,6 +110,12 @@ def _enrollment_listing(user, campaign, params):
     district = params.get("district")
     if district and district.isdigit():
         enrollments = enrollments.filter(community__district__code=district)
+    street = params.get("street")
+    if street and street.isdigit():
+        enrollments = enrollments.filter(community__street_id=street)
+    company = params.get("company")
+    if company and company.isdigit():
+        enrollments = enrollments.filter(company_id=company)
     status = params.get("status")
     if status in ReviewStatus.values:
         enrollments = enrollments.filter(review_status=status)
