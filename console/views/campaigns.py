@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +37,7 @@ from console.forms import (
     EnrollDistrictForm,
 )
 from console.staff_security import second_factor_step
+from console.todo import todo_items
 from evaluations import campaigns
 from evaluations.errors import DomainError
 from evaluations.models import Enrollment, ReviewStatus
@@ -79,7 +81,11 @@ def dashboard(request):
         .order_by()
     }
     rows = [(c, counts.get(c.pk, {})) for c in campaigns]
-    return render(request, "console/dashboard.html", {"rows": rows})
+    return render(
+        request,
+        "console/dashboard.html",
+        {"rows": rows, "todo": todo_items(request.user), "now": timezone.now()},
+    )
 
 
 @permission_required("evaluations.manage_campaign")
