@@ -10,13 +10,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from communities.models import District, PropertyCompany, Street
-from console.access import access_campaign, district_scope, permission_required
+from console.access import access_campaign, permission_required
 from evaluations.errors import DomainError
-from evaluations.models import ReviewStatus
 from reviews.bulk import BULK_DECISIONS, enrollments_decide
 
-from .campaigns import PAGE_SIZE, _enrollment_listing, enrollment_rows
+from .campaigns import PAGE_SIZE, _enrollment_listing, enrollment_rows, listing_filters
 
 # decision → the permission it needs (who); reviews.bulk says what it does.
 PERMISSIONS = {
@@ -26,7 +24,6 @@ PERMISSIONS = {
     "approve": "evaluations.approve_recommendation",
     "return": "evaluations.approve_recommendation",
 }
-FILTERS = ("district", "street", "company", "status", "q")
 
 
 def _allowed_decisions(user):
@@ -67,8 +64,6 @@ def campaign_bulk(request, slug):
                 except DomainError as refused:
                     error = str(refused)
     page = Paginator(enrollments, PAGE_SIZE).get_page(params.get("page"))
-    scope = district_scope(request.user)
-    districts = District.objects.all() if scope is None else scope
     return render(
         request,
         "console/campaign_bulk.html",
@@ -77,15 +72,7 @@ def campaign_bulk(request, slug):
             "page": page,
             "rows": enrollment_rows(page.object_list),
             "decisions": allowed,
-            "districts": districts,
-            "streets": Street.objects.filter(
-                district__in=districts, district__code=params.get("district") or None
-            ).order_by("name"),
-            "companies": PropertyCompany.objects.filter(
-                pk__in=_enrollment_listing(request.user, campaign, {}).values("company_id")
-            ).order_by("name"),
-            "statuses": ReviewStatus.choices,
-            "filters": {key: params.get(key, "") for key in FILTERS},
+            **listing_filters(request.user, campaign, params),
             "outcome": outcome,
             "error": error,
             "selected_count": selected_count,

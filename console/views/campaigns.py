@@ -14,7 +14,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, F, FloatField, Q, Value
+from django.db.models.functions import Cast, NullIf
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities.models import Community, District
+from communities.models import Community, District, PropertyCompany, Street
 from console.access import (
     access_campaign,
     campaigns_in_scope,
@@ -40,7 +41,7 @@ from console.staff_security import second_factor_step
 from console.todo import todo_items
 from evaluations import campaigns
 from evaluations.errors import DomainError
-from evaluations.models import Enrollment, ReviewStatus
+from evaluations.models import Answer, Enrollment, ReviewStatus
 from evaluations.tally import (
     percent_floor,
     responses_from_counts,
@@ -130,7 +131,96 @@ def _enrollment_listing(user, campaign, params):
         enrollments = enrollments.filter(
             Q(community__name__icontains=query) | Q(company__name__icontains=query)
         )
+    if campaign.rates_visible:
+        # Rate bands and the rate order only once rating has closed: while it is
+        # open nobody sees rates, and a filter by rate would be an oracle of them.
+        enrollments = _with_rate(enrollments, campaign)
+        band = RATE_BANDS.get(params.get("band", ""))
+        if band is not None:
+            enrollments = enrollments.filter(band[1])
+    sort = params.get("sort", "")
+    if sort.lstrip("-") in SORTS and (sort.lstrip("-") != "rate" or campaign.rates_visible):
+        field = SORTS[sort.lstrip("-")]
+        descending = sort.startswith("-")
+        enrollments = enrollments.order_by(
+            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
+            "community__name",
+            "pk",
+        )
     return enrollments
+
+
+FILTERS = ("district", "street", "company", "status", "band", "sort", "q")
+SORT_LABELS = {
+    "district": gettext_lazy("District"),
+    "name": gettext_lazy("Name"),
+    "status": gettext_lazy("Review"),
+    "-rate": gettext_lazy("Satisfaction, highest first"),
+    "rate": gettext_lazy("Satisfaction, lowest first"),
+}
+
+
+def listing_filters(user, campaign, params) -> dict:
+    """What the filter bar of an enrollment list offers, within the user's scope."""
+    scope = district_scope(user)
+    districts = District.objects.all() if scope is None else scope
+    district = params.get("district") or ""
+    return {
+        "districts": districts,
+        "streets": Street.objects.filter(district__in=districts, district__code=district).order_by(
+            "name"
+        )
+        if district.isdigit()
+        else Street.objects.none(),
+        "companies": PropertyCompany.objects.filter(
+            pk__in=scope_enrollments(user, campaign.enrollments.all()).values("company_id")
+        ).order_by("name"),
+        "statuses": ReviewStatus.choices,
+        "bands": [(k, label) for k, (label, _q) in RATE_BANDS.items()]
+        if campaign.rates_visible
+        else [],
+        "sorts": [
+            (k, label)
+            for k, label in SORT_LABELS.items()
+            if campaign.rates_visible or "rate" not in k
+        ],  # fmt: skip
+        "filters": {key: params.get(key, "") for key in FILTERS},
+    }
+
+
+def _with_rate(enrollments, campaign):
+    satisfied = sum((F(f"n_{a}") for a in campaign.satisfied_answers), Value(0))
+    responses = sum((F(f"n_{a}") for a in Answer.values), Value(0))
+    return enrollments.annotate(
+        satisfied_x10=satisfied * 10,
+        responses_n=responses,
+        rate_value=Cast(satisfied, FloatField()) / NullIf(Cast(responses, FloatField()), 0.0),
+    )
+
+
+# band → (label, condition); compared as whole counts (satisfied × 10 against
+# responses × 9) so that a band's edge is exact, as the threshold is (SPEC).
+RATE_BANDS = {
+    "90": (
+        gettext_lazy("90% and above"),
+        Q(responses_n__gt=0, satisfied_x10__gte=F("responses_n") * 9),
+    ),
+    "80": (
+        gettext_lazy("80% to under 90%"),
+        Q(satisfied_x10__gte=F("responses_n") * 8, satisfied_x10__lt=F("responses_n") * 9),
+    ),
+    "low": (
+        gettext_lazy("under 80%"),
+        Q(responses_n__gt=0, satisfied_x10__lt=F("responses_n") * 8),
+    ),
+    "none": (gettext_lazy("no responses"), Q(responses_n=0)),
+}
+SORTS = {
+    "name": "community__name",
+    "district": "community__district__code",
+    "status": "review_status",
+    "rate": "rate_value",
+}
 
 
 def enrollment_rows(enrollments):
@@ -153,8 +243,6 @@ def campaign_detail(request, slug):
     campaign = access_campaign(request.user, slug)
     enrollments = _enrollment_listing(request.user, campaign, request.GET)
     page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
-    scope = district_scope(request.user)
-    districts = District.objects.all() if scope is None else scope
     publications = list(campaign.publications.order_by("kind", "-revision"))
     return render(
         request,
@@ -163,8 +251,7 @@ def campaign_detail(request, slug):
             "campaign": campaign,
             "page": page,
             "rows": enrollment_rows(page.object_list),
-            "districts": districts,
-            "statuses": ReviewStatus.choices,
+            **listing_filters(request.user, campaign, request.GET),
             "publications": publications,
             "preliminary": next((p for p in publications if p.kind == "preliminary"), None),
             "final": next((p for p in publications if p.kind == "final"), None),

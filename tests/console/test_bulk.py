@@ -171,3 +171,40 @@ def test_the_bulk_page_makes_as_many_queries_for_50_rows_as_for_1(
             campaign=campaign, community=community, company=company, households=50
         )
     assert count() == one
+
+
+def test_rate_bands_and_the_rate_order_only_once_rates_are_visible(
+    client, qiaokou, company, city_officer
+):
+    campaign = make_campaign(slug="bands", min_responses=5, status=Campaign.Status.OPEN)
+    for name, satisfied, unsatisfied in [
+        ("满分小区", 10, 0),
+        ("九成小区", 9, 1),  # exactly 90%: in the top band, as the threshold counts it
+        ("八成九小区", 89, 11),  # 89%
+        ("七成小区", 7, 3),
+        ("无人小区", 0, 0),
+    ]:
+        community = Community.objects.create(
+            district=qiaokou, name=name, households=200, company=company
+        )
+        add_ratings(
+            enrollment_create(campaign, community), satisfied=satisfied, unsatisfied=unsatisfied
+        )
+    client.force_login(city_officer)
+    url = reverse("console:campaign", args=[campaign.slug])
+
+    def names(**params):
+        html = _page(client.get(url, params))
+        return re.findall(r'<a href="/console/enrollments/\d+/">([^<]+)</a>', html), html
+
+    # While rating is open a band is no filter and no choice: it would reveal rates.
+    shown, html = names(band="90", sort="-rate")
+    assert len(shown) == 5 and 'name="band"' not in html and "满意度从高到低" not in html
+
+    campaign_transition(campaign, "close", actor=city_officer)
+    assert names(band="90")[0] == ["九成小区", "满分小区"]
+    assert names(band="80")[0] == ["八成九小区"]
+    assert names(band="low")[0] == ["七成小区"]
+    assert names(band="none")[0] == ["无人小区"]
+    assert names(sort="-rate")[0] == ["满分小区", "九成小区", "八成九小区", "七成小区", "无人小区"]
+    assert names(sort="rate")[0][:2] == ["七成小区", "八成九小区"]
