@@ -47,7 +47,7 @@ from evaluations.tally import (
     responses_from_counts,
     tally_row_from_counts,
 )
-from reviews.models import Objection
+from reviews.models import Objection, Publication, PublicationEntry
 
 PAGE_SIZE = 100
 
@@ -68,6 +68,9 @@ class ConsoleLoginView(auth_views.LoginView):
 def dashboard(request):
     campaigns = campaigns_in_scope(request.user).order_by("-opens_at")
     scoped = scope_enrollments(request.user, Enrollment.objects.all())
+    withdrawn = PublicationEntry.objects.filter(
+        publication__in=Publication.objects.current(), status=PublicationEntry.Status.WITHDRAWN
+    ).values("enrollment_id")
     counts = {
         row["campaign_id"]: row
         for row in scoped.values("campaign_id")
@@ -77,7 +80,12 @@ def dashboard(request):
                 "id", filter=Q(review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED])
             ),
             recommended=Count("id", filter=Q(review_status=ReviewStatus.RECOMMENDED)),
-            approved=Count("id", filter=Q(review_status=ReviewStatus.APPROVED)),
+            # An entry withdrawn from the current final list is no longer approved in
+            # any sense a person reads this table for: counted apart.
+            approved=Count(
+                "id", filter=Q(review_status=ReviewStatus.APPROVED) & ~Q(pk__in=withdrawn)
+            ),
+            withdrawn=Count("id", filter=Q(pk__in=withdrawn)),
         )
         .order_by()
     }

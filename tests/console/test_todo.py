@@ -121,3 +121,31 @@ def test_the_todo_page_makes_as_many_queries_for_50_rows_as_for_1(
     Enrollment.objects.create(campaign=other, community=community, company=company, households=50)
     campaign_transition(other, "close", actor=city_officer)
     assert (count(qiaokou_reviewer), count(city_officer)) == one
+
+
+def test_the_dashboard_does_not_count_a_withdrawn_entry_as_approved(client, closed, city_officer):
+    # Bug: after a withdrawal the dashboard still counted the entry as approved.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.publishing import entry_withdraw, publication_publish_final
+
+    closed.enrollments.update(review_status="approved")
+    publication_publish_preliminary(closed, actor=city_officer)
+    later = timezone.now() + timedelta(days=30)
+    final = publication_publish_final(closed, actor=city_officer, now=later)
+    entry_withdraw(
+        final.entries.get(community_name="硚口甲"), actor=city_officer, reason="违规", now=later
+    )
+    client.force_login(city_officer)
+    html = client.get(reverse("console:dashboard")).content.decode()
+    row = re.search(r'<tr>\s*<td><a href="/console/campaigns/todo/">.*?</tr>', html, re.S)[0]
+    numbers = re.findall(r'<td class="num">(\d+)</td>', row)
+    assert numbers == [
+        "4",
+        "0",
+        "0",
+        "3",
+        "1",
+    ]  # communities, to review, recommended, approved, withdrawn
