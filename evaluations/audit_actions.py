@@ -41,3 +41,11 @@ AUDIT_ACTIONS = {
 
 # Actions whose before/after hold texts, not statuses.
 AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_"))}
+
+# Stages of a campaign that are not statuses of its own but follow from its lists
+# (reviews.publishing.campaign_stage): a closed campaign whose preliminary list is out
+# is "in public notice", then "notice ended" until the final list is published.
+CAMPAIGN_STAGES = {
+    "notice": _("In public notice"),
+    "notice_ended": _("Public notice ended"),
+}

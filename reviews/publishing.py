@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from evaluations.audit import audit_record, require_reason
 from evaluations.errors import DomainError
-from evaluations.models import Campaign, Enrollment, ReviewStatus
+from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
 from evaluations.signals import campaign_changed
 from evaluations.tally import TallyRow, campaign_tally
 
@@ -211,6 +211,24 @@ def objection_answer(objection: Objection, *, actor, upheld: bool, answer: str) 
     return objection
 
 
+def campaign_stage(campaign: Campaign, now=None) -> str:
+    """Where a campaign stands, as people name it: its status, except that a closed
+    campaign whose preliminary list is out is "notice" (公示中) during the notice
+    period and "notice_ended" after it, until the final list. Reads
+    `campaign.publications.all()`, so a listing can prefetch them."""
+    if campaign.status != Status.CLOSED:
+        return campaign.status
+    now = now or timezone.now()
+    preliminary = [p for p in campaign.publications.all() if p.kind == Publication.Kind.PRELIMINARY]
+    if not preliminary:
+        return campaign.status
+    return "notice" if preliminary[0].notice_open(now) else "notice_ended"
+
+
+def campaign_stage_display(campaign: Campaign, now=None) -> str:
+    return AuditEntry._value_display(campaign_stage(campaign, now))
+
+
 @transaction.atomic
 def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publication:
     """After the notice period, with every objection answered: the final list,
@@ -251,7 +269,7 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
     # The ratings are frozen (rating closed): fix the digest of the listed ones.
     final.ratings_digest = publication_digest(final)
     final.save(update_fields=["ratings_digest"])
-    old = campaign.status
+    old = campaign_stage(campaign, now)  # "notice ended", not the bare "closed"
     campaign.status = Status.PUBLISHED
     campaign.save(update_fields=["status"])
     audit_record(

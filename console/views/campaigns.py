@@ -66,7 +66,9 @@ class ConsoleLoginView(auth_views.LoginView):
 
 @staff_member_required
 def dashboard(request):
-    campaigns = campaigns_in_scope(request.user).order_by("-opens_at")
+    campaigns = (
+        campaigns_in_scope(request.user).order_by("-opens_at").prefetch_related("publications")
+    )
     scoped = scope_enrollments(request.user, Enrollment.objects.all())
     withdrawn = PublicationEntry.objects.filter(
         publication__in=Publication.objects.current(), status=PublicationEntry.Status.WITHDRAWN

@@ -304,8 +304,8 @@ def count_queries(client, url):
 # Each includes the two look-ups of the second factor (django-otp: has this account a
 # TOTP or a recovery-code device?) that every console request makes.
 CONSOLE_QUERIES = {
-    "dashboard": 13,  # + the 待办: enrollments to review, their campaigns, objections, notices
-    "campaign": 14,  # + the companies of the filter bar
+    "dashboard": 14,  # + the 待办 (enrollments, campaigns, objections, notices), the lists
+    "campaign": 15,  # + the companies of the filter bar, the lists for its stage (公示中)
     "enroll": 11,
     "approval": 10,
     "preliminary": 10,
@@ -319,8 +319,8 @@ CONSOLE_QUERIES = {
     "showcase": 12,
     "publish": 8,
     "audit_csv": 9,
-    "results_csv": 9,
-    "results_xlsx": 9,
+    "results_csv": 10,  # + the latest published list (名单状态)
+    "results_xlsx": 10,  # + the latest published list (名单状态)
 }
 
 

@@ -417,3 +417,20 @@ def test_saving_the_same_checks_again_writes_no_audit_row(closed, qiaokou_review
     review_check_record(closed, rule, actor=qiaokou_reviewer, met=True, note="复查：已整改")
     assert audited.count() == 10
     assert audited.order_by("id").last().reason == "复查：已整改"
+
+
+def test_the_campaign_is_in_public_notice_until_the_final_list(preliminary, city_officer, client):
+    # Bug: the badge said 评议结束 all through the notice period, and the final list's
+    # audit row recorded 变更前 = 评议结束.
+    from reviews.publishing import campaign_stage_display
+
+    campaign = preliminary.campaign
+    campaign.refresh_from_db()
+    assert campaign_stage_display(campaign) == "公示中"
+    assert campaign_stage_display(campaign, now=after_notice(preliminary)) == "公示期满"
+    client.force_login(city_officer)
+    html = client.get(f"/console/campaigns/{campaign.slug}/").content.decode()
+    assert '<p class="eyebrow campaign-stage">公示中</p>' in html
+    publication_publish_final(campaign, actor=city_officer, now=after_notice(preliminary))
+    entry = AuditEntry.objects.get(action="final_published")
+    assert (entry.old_value_display, entry.new_value_display) == ("公示期满", "已发布")
