@@ -18,6 +18,7 @@ AUDIT_ACTIONS = {
     "returned": _("Returned"),
     "dropped": _("Dropped after objection"),
     "preliminary_published": _("Preliminary list published"),
+    "left_out": _("Left out of the list undecided"),
     "objection_filed": _("Objection filed"),
     "objection_upheld": _("Objection upheld"),
     "objection_dismissed": _("Objection dismissed"),

@@ -72,9 +72,21 @@ def _copy_entry(publication: Publication, entry: PublicationEntry, **changes):
 
 
 @transaction.atomic
-def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> Publication:
+def unreviewed_enrollments(campaign: Campaign):
+    """The enrollments nobody has decided on (pending, or returned by the city): the
+    preliminary list waits for them, or the city leaves them out explicitly."""
+    return campaign.enrollments.filter(
+        review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED]
+    ).select_related("community__district")
+
+
+def publication_publish_preliminary(
+    campaign: Campaign, *, actor, now=None, leave_out_unreviewed: bool = False
+) -> Publication:
     """Publish the approved communities as the preliminary list: the notice period
-    (公示) starts, and anyone may object until it ends."""
+    (公示) starts, and anyone may object until it ends. Enrollments still undecided
+    block it unless the city leaves them out explicitly; each one left out is an
+    audit entry, since after this no review decision can be taken on it."""
     now = now or timezone.now()
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != Status.CLOSED:
@@ -93,6 +105,19 @@ def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> P
     if waiting:
         raise PublicationRefused(
             _("%(n)d recommendations still wait for the city's decision.") % {"n": waiting}
+        )
+    unreviewed = list(unreviewed_enrollments(campaign))
+    if unreviewed and not leave_out_unreviewed:
+        raise PublicationRefused(
+            _(
+                "%(n)d communities are not decided yet: %(names)s. Decide them, or confirm "
+                "that they are left out of the list."
+            )
+            % {
+                "n": len(unreviewed),
+                "names": "、".join(e.community.name for e in unreviewed[:20])
+                + ("…" if len(unreviewed) > 20 else ""),
+            }
         )
     approved = list(enrollments.filter(review_status=ReviewStatus.APPROVED))
     if not approved:
@@ -114,6 +139,15 @@ def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> P
     PublicationEntry.objects.bulk_create(
         [_frozen_entry(publication, e, tally[e.pk]) for e in approved]
     )
+    for enrollment in unreviewed:
+        audit_record(
+            "left_out",
+            actor=actor,
+            enrollment=enrollment,
+            campaign=campaign,
+            old=enrollment.review_status,
+            reason=_("Not decided when the preliminary list was published."),
+        )
     audit_record(
         "preliminary_published",
         actor=actor,

@@ -317,7 +317,7 @@ CONSOLE_QUERIES = {
     "import": 8,
     "notice": 6,
     "showcase": 12,
-    "publish": 8,
+    "publish": 11,  # + the communities not decided yet (listed, counted)
     "audit_csv": 9,
     "results_csv": 10,  # + the latest published list (名单状态)
     "results_xlsx": 10,  # + the latest published list (名单状态)

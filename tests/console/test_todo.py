@@ -149,3 +149,18 @@ def test_the_dashboard_does_not_count_a_withdrawn_entry_as_approved(client, clos
         "3",
         "1",
     ]  # communities, to review, recommended, approved, withdrawn
+
+
+def test_the_publish_page_lists_the_undecided_and_asks_to_leave_them_out(
+    client, closed, city_officer
+):
+    closed.enrollments.exclude(community__name="硚口甲").update(review_status="approved")
+    client.force_login(city_officer)
+    url = reverse("console:publish", args=["todo", "preliminary"])
+    html = client.get(url).content.decode()
+    assert "1个小区尚未作出决定" in html and "硚口甲" in html and 'name="leave_out"' in html
+    response = client.post(url, follow=True)
+    assert "尚未作出决定：硚口甲" in response.content.decode()
+    assert not closed.publications.exists()
+    client.post(url, {"leave_out": "yes"})
+    assert closed.publications.get().entries.count() == 3

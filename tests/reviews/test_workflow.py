@@ -10,7 +10,7 @@ from django.utils import timezone
 from communities.models import Community, PropertyCompany
 from evaluations.campaigns import TransitionRefused, campaign_transition, enrollment_create
 from evaluations.errors import DomainError
-from evaluations.models import AuditEntry, Campaign, ReviewStatus
+from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
 from reviews.decisions import (
     ReviewRefused,
     enrollment_approve,
@@ -244,7 +244,9 @@ def test_the_preliminary_list_waits_for_every_city_decision(closed, qiaokou_revi
 
 def test_nothing_to_publish_without_an_approval(closed, city_officer):
     with pytest.raises(PublicationRefused, match="没有审核通过的小区"):
-        publication_publish_preliminary(closed.campaign, actor=city_officer)
+        publication_publish_preliminary(
+            closed.campaign, actor=city_officer, leave_out_unreviewed=True
+        )
     assert not Publication.objects.exists()
 
 
@@ -434,3 +436,30 @@ def test_the_campaign_is_in_public_notice_until_the_final_list(preliminary, city
     publication_publish_final(campaign, actor=city_officer, now=after_notice(preliminary))
     entry = AuditEntry.objects.get(action="final_published")
     assert (entry.old_value_display, entry.new_value_display) == ("公示期满", "已发布")
+
+
+def test_the_preliminary_list_waits_for_undecided_enrollments_or_leaves_them_out(
+    approved, campaign, qiaokou, company, city_officer
+):
+    # Bug: the notice was published while enrollments were still 待区审核, with no
+    # warning, and they stayed there for ever.
+    for name in ("宗关小区", "荣华小区"):
+        community = Community.objects.create(
+            district=qiaokou, name=name, households=50, company=company
+        )
+        Enrollment.objects.create(  # rating has closed: made directly, as if enrolled before
+            campaign=campaign, community=community, company=company, households=50
+        )
+    with pytest.raises(PublicationRefused, match="2个小区尚未作出决定：宗关小区、荣华小区"):
+        publication_publish_preliminary(campaign, actor=city_officer)
+    assert not Publication.objects.exists()
+
+    publication = publication_publish_preliminary(
+        campaign, actor=city_officer, leave_out_unreviewed=True
+    )
+    assert list(publication.entries.values_list("community_name", flat=True)) == ["汉口春天"]
+    left_out = AuditEntry.objects.filter(action="left_out").order_by("id")
+    assert [(e.enrollment.community.name, e.old_value_display) for e in left_out] == [
+        ("宗关小区", "待区审核"),
+        ("荣华小区", "待区审核"),
+    ]
