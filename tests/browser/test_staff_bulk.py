@@ -64,3 +64,41 @@ def test_a_district_reviewer_clears_200_enrollments_from_the_todo_page(
     assert AuditEntry.objects.filter(action="check_recorded").count() == N * 7
     page.goto(f"{site}/console/")
     assert page.locator("li.todo-to_check").count() == 0
+
+
+def test_the_xlsx_downloaded_after_a_withdrawal_says_withdrawn(
+    desktop_page, site, qiaokou, company, city_officer
+):
+    from datetime import timedelta
+
+    import openpyxl
+    from django.utils import timezone
+
+    from reviews.publishing import (
+        entry_withdraw,
+        publication_publish_final,
+        publication_publish_preliminary,
+    )
+
+    campaign = make_campaign(slug="withdrawn-xlsx", min_responses=5)
+    community = Community.objects.create(
+        district=qiaokou, name="汉口春天", households=40, company=company
+    )
+    add_ratings(enrollment_create(campaign, community), satisfied=10)
+    campaign_transition(campaign, "close", actor=city_officer)
+    campaign.enrollments.update(review_status=ReviewStatus.APPROVED)
+    publication_publish_preliminary(campaign, actor=city_officer)
+    later = timezone.now() + timedelta(days=30)
+    final = publication_publish_final(campaign, actor=city_officer, now=later)
+    entry_withdraw(final.entries.get(), actor=city_officer, reason="核实存在违规收费", now=later)
+
+    page = desktop_page
+    log_in(page, site, city_officer)
+    page.goto(f"{site}/console/campaigns/{campaign.slug}/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="评选结果（XLSX）").click()
+    workbook = openpyxl.load_workbook(download.value.path())
+    row = [c.value for c in workbook["硚口区"][2]]
+    assert row[3] == "汉口春天"
+    assert row[-2].startswith("已撤销（") and row[-2].endswith("核实存在违规收费")
+    assert row[-1] == "正式名单 第2版"
