@@ -31,10 +31,10 @@ class BulkDecision:
     label: str
     service: Callable
     reason_required: bool
-    takes_reason: bool = True
+    permission: str  # who may take it (the console checks it)
 
 
-# decision → what it does; the console says who may take which (permissions).
+REVIEW, APPROVE = "evaluations.review_enrollment", "evaluations.approve_recommendation"
 BULK_DECISIONS: dict[str, BulkDecision] = {
     "checks_met": BulkDecision(
         _("Record all checks met"),
@@ -42,12 +42,12 @@ BULK_DECISIONS: dict[str, BulkDecision] = {
             enrollment, actor=actor
         ),
         reason_required=False,
-        takes_reason=False,
+        permission=REVIEW,
     ),
-    "recommend": BulkDecision(_("Recommend"), decisions.enrollment_recommend, False),
-    "reject": BulkDecision(_("Not recommended"), decisions.enrollment_reject, True),
-    "approve": BulkDecision(_("Approve"), decisions.enrollment_approve, False),
-    "return": BulkDecision(_("Return to the district"), decisions.enrollment_return, True),
+    "recommend": BulkDecision(_("Recommend"), decisions.enrollment_recommend, False, REVIEW),
+    "reject": BulkDecision(_("Not recommended"), decisions.enrollment_reject, True, REVIEW),
+    "approve": BulkDecision(_("Approve"), decisions.enrollment_approve, False, APPROVE),
+    "return": BulkDecision(_("Return to the district"), decisions.enrollment_return, True, APPROVE),
 }
 
 

@@ -16,18 +16,9 @@ from reviews.bulk import BULK_DECISIONS, enrollments_decide
 
 from .campaigns import PAGE_SIZE, _enrollment_listing, enrollment_rows, listing_filters
 
-# decision → the permission it needs (who); reviews.bulk says what it does.
-PERMISSIONS = {
-    "checks_met": "evaluations.review_enrollment",
-    "recommend": "evaluations.review_enrollment",
-    "reject": "evaluations.review_enrollment",
-    "approve": "evaluations.approve_recommendation",
-    "return": "evaluations.approve_recommendation",
-}
-
 
 def _allowed_decisions(user):
-    return [(key, BULK_DECISIONS[key]) for key, perm in PERMISSIONS.items() if user.has_perm(perm)]
+    return [(key, d) for key, d in BULK_DECISIONS.items() if user.has_perm(d.permission)]
 
 
 @permission_required("evaluations.view_enrollment")

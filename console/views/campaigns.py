@@ -8,14 +8,11 @@ service, render. GET shows a page or a confirmation; POST acts.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, FloatField, Q, Value
-from django.db.models.functions import Cast, NullIf
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities.models import Community, District, PropertyCompany, Street
+from communities.models import Community, District
 from console.access import (
     access_campaign,
     campaigns_in_scope,
@@ -38,15 +35,10 @@ from console.forms import (
     EnrollDistrictForm,
 )
 from console.staff_security import second_factor_step
-from console.todo import todo_items
 from evaluations import campaigns
 from evaluations.errors import DomainError
-from evaluations.models import Answer, Enrollment, ReviewStatus
-from evaluations.tally import (
-    percent_floor,
-    responses_from_counts,
-    tally_row_from_counts,
-)
+from evaluations.models import Enrollment, ReviewStatus
+from reviews import listing, worklist
 from reviews.models import Objection, Publication, PublicationEntry
 
 PAGE_SIZE = 100
@@ -95,7 +87,22 @@ def dashboard(request):
     return render(
         request,
         "console/dashboard.html",
-        {"rows": rows, "todo": todo_items(request.user), "now": timezone.now()},
+        {"rows": rows, "todo": _todo(request.user), "now": timezone.now()},
+    )
+
+
+def _todo(user):
+    scope = district_scope(user)
+    objections = Objection.objects.all()
+    if scope is not None:
+        objections = objections.filter(entry__district_code__in=scope.values("code"))
+    return worklist.todo_items(
+        enrollments=scope_enrollments(user, Enrollment.objects.all()),
+        objections=objections,
+        reviews=user.has_perm("evaluations.review_enrollment"),
+        approves=user.has_perm("evaluations.approve_recommendation"),
+        answers=user.has_perm("reviews.answer_objection"),
+        publishes=user.has_perm("evaluations.publish_list"),
     )
 
 
@@ -117,135 +124,23 @@ def campaign_create(request):
 
 
 def _enrollment_listing(user, campaign, params):
-    enrollments = (
-        scope_enrollments(user, campaign.enrollments.all())
-        .select_related("community__district", "community__street", "company")
-        .with_answer_counts()
-        .with_code_counts()
-        .order_by("community__district__code", "community__name")
+    return listing.filter_enrollments(
+        scope_enrollments(user, campaign.enrollments.all()), campaign, params
     )
-    district = params.get("district")
-    if district and district.isdigit():
-        enrollments = enrollments.filter(community__district__code=district)
-    street = params.get("street")
-    if street and street.isdigit():
-        enrollments = enrollments.filter(community__street_id=street)
-    company = params.get("company")
-    if company and company.isdigit():
-        enrollments = enrollments.filter(company_id=company)
-    status = params.get("status")
-    if status in ReviewStatus.values:
-        enrollments = enrollments.filter(review_status=status)
-    query = (params.get("q") or "").strip()
-    if query:
-        enrollments = enrollments.filter(
-            Q(community__name__icontains=query) | Q(company__name__icontains=query)
-        )
-    if campaign.rates_visible:
-        # Rate bands and the rate order only once rating has closed: while it is
-        # open nobody sees rates, and a filter by rate would be an oracle of them.
-        enrollments = _with_rate(enrollments, campaign)
-        band = RATE_BANDS.get(params.get("band", ""))
-        if band is not None:
-            enrollments = enrollments.filter(band[1])
-    sort = params.get("sort", "")
-    if sort.lstrip("-") in SORTS and (sort.lstrip("-") != "rate" or campaign.rates_visible):
-        field = SORTS[sort.lstrip("-")]
-        descending = sort.startswith("-")
-        enrollments = enrollments.order_by(
-            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
-            "community__name",
-            "pk",
-        )
-    return enrollments
-
-
-FILTERS = ("district", "street", "company", "status", "band", "sort", "q")
-SORT_LABELS = {
-    "district": gettext_lazy("District"),
-    "name": gettext_lazy("Name"),
-    "status": gettext_lazy("Review"),
-    "-rate": gettext_lazy("Satisfaction, highest first"),
-    "rate": gettext_lazy("Satisfaction, lowest first"),
-}
 
 
 def listing_filters(user, campaign, params) -> dict:
     """What the filter bar of an enrollment list offers, within the user's scope."""
     scope = district_scope(user)
-    districts = District.objects.all() if scope is None else scope
-    district = params.get("district") or ""
-    return {
-        "districts": districts,
-        "streets": Street.objects.filter(district__in=districts, district__code=district).order_by(
-            "name"
-        )
-        if district.isdigit()
-        else Street.objects.none(),
-        "companies": PropertyCompany.objects.filter(
-            pk__in=scope_enrollments(user, campaign.enrollments.all()).values("company_id")
-        ).order_by("name"),
-        "statuses": ReviewStatus.choices,
-        "bands": [(k, label) for k, (label, _q) in RATE_BANDS.items()]
-        if campaign.rates_visible
-        else [],
-        "sorts": [
-            (k, label)
-            for k, label in SORT_LABELS.items()
-            if campaign.rates_visible or "rate" not in k
-        ],  # fmt: skip
-        "filters": {key: params.get(key, "") for key in FILTERS},
-    }
-
-
-def _with_rate(enrollments, campaign):
-    satisfied = sum((F(f"n_{a}") for a in campaign.satisfied_answers), Value(0))
-    responses = sum((F(f"n_{a}") for a in Answer.values), Value(0))
-    return enrollments.annotate(
-        satisfied_x10=satisfied * 10,
-        responses_n=responses,
-        rate_value=Cast(satisfied, FloatField()) / NullIf(Cast(responses, FloatField()), 0.0),
+    return listing.filter_choices(
+        campaign,
+        params,
+        districts=District.objects.all() if scope is None else scope,
+        enrollments=scope_enrollments(user, campaign.enrollments.all()),
     )
 
 
-# band → (label, condition); compared as whole counts (satisfied × 10 against
-# responses × 9) so that a band's edge is exact, as the threshold is (SPEC).
-RATE_BANDS = {
-    "90": (
-        gettext_lazy("90% and above"),
-        Q(responses_n__gt=0, satisfied_x10__gte=F("responses_n") * 9),
-    ),
-    "80": (
-        gettext_lazy("80% to under 90%"),
-        Q(satisfied_x10__gte=F("responses_n") * 8, satisfied_x10__lt=F("responses_n") * 9),
-    ),
-    "low": (
-        gettext_lazy("under 80%"),
-        Q(responses_n__gt=0, satisfied_x10__lt=F("responses_n") * 8),
-    ),
-    "none": (gettext_lazy("no responses"), Q(responses_n=0)),
-}
-SORTS = {
-    "name": "community__name",
-    "district": "community__district__code",
-    "status": "review_status",
-    "rate": "rate_value",
-}
-
-
-def enrollment_rows(enrollments):
-    rows = []
-    for enrollment in enrollments:
-        responses = responses_from_counts(enrollment)
-        rows.append(
-            {
-                "enrollment": enrollment,
-                "responses": responses,
-                "coverage": percent_floor(Fraction(responses, enrollment.households)),
-                "tally": tally_row_from_counts(enrollment),
-            }
-        )
-    return rows
+enrollment_rows = listing.enrollment_rows
 
 
 @staff_member_required
