@@ -69,6 +69,7 @@ def test_a_district_reviewer_clears_200_enrollments_from_the_todo_page(
 def test_the_xlsx_downloaded_after_a_withdrawal_says_withdrawn(
     desktop_page, site, qiaokou, company, city_officer
 ):
+    import io
     from datetime import timedelta
 
     import openpyxl
@@ -97,7 +98,8 @@ def test_the_xlsx_downloaded_after_a_withdrawal_says_withdrawn(
     page.goto(f"{site}/console/campaigns/{campaign.slug}/")
     with page.expect_download() as download:
         page.get_by_role("link", name="评选结果（XLSX）").click()
-    workbook = openpyxl.load_workbook(download.value.path())
+    with open(download.value.path(), "rb") as file:  # saved without an extension
+        workbook = openpyxl.load_workbook(io.BytesIO(file.read()))
     row = [c.value for c in workbook["硚口区"][2]]
     assert row[3] == "汉口春天"
     assert row[-2].startswith("已撤销（") and row[-2].endswith("核实存在违规收费")
