@@ -4,9 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import accounts as account_views
+from .views import bulk, imports, monitoring, notices, publications, review, showcases
 from .views import campaigns as views
 from .views import exports as export_views
-from .views import imports, monitoring, notices, publications, review, showcases
 
 app_name = "console"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("campaigns/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<slug:slug>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
+    path("campaigns/<slug:slug>/bulk/", bulk.campaign_bulk, name="bulk"),
     path(
         "campaigns/<slug:slug>/publish/<str:kind>/", publications.campaign_publish, name="publish"
     ),

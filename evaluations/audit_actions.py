@@ -26,6 +26,7 @@ AUDIT_ACTIONS = {
     "returned": _("Returned"),
     "dropped": _("Dropped after objection"),
     "preliminary_published": _("Preliminary list published"),
+    "left_out": _("Left out of the list undecided"),
     "objection_filed": _("Objection filed"),
     "objection_upheld": _("Objection upheld"),
     "objection_dismissed": _("Objection dismissed"),
@@ -49,3 +50,11 @@ AUDIT_ACTIONS = {
 
 # Actions whose before/after hold texts, not statuses.
 AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_"))}
+
+# Stages of a campaign that are not statuses of its own but follow from its lists
+# (reviews.publishing.campaign_stage): a closed campaign whose preliminary list is out
+# is "in public notice", then "notice ended" until the final list is published.
+CAMPAIGN_STAGES = {
+    "notice": _("In public notice"),
+    "notice_ended": _("Public notice ended"),
+}

@@ -439,15 +439,22 @@ class CampaignEnrolment:
 
 def import_audit(plan: ImportPlan, *, actor, campaign: Campaign | None = None):
     """The audit entry of an applied import (communities.importing.apply_plan's
-    `on_applied`): what was imported, from which file, with what result."""
+    `on_applied`): what was imported, from which file, with what result — in the
+    language of the person who imported it, like every other audit text."""
     counts = plan.counts
+    kinds = {"communities": _("communities"), "companies": _("companies")}
     return audit_record(
         f"import_{plan.kind}",
         actor=actor,
         campaign=campaign,
-        subject=f"{plan.kind}: {plan.source}",
-        new=(
-            f"created {counts[CREATED]}, updated {counts[UPDATED]}, "
-            f"unchanged {counts[UNCHANGED]}, skipped {counts[ERROR]}"
-        ),
+        subject=f"{kinds.get(plan.kind, plan.kind)}: {plan.source}",
+        new=_(
+            "created %(created)d, updated %(updated)d, unchanged %(unchanged)d, skipped %(skipped)d"
+        )
+        % {
+            "created": counts[CREATED],
+            "updated": counts[UPDATED],
+            "unchanged": counts[UNCHANGED],
+            "skipped": counts[ERROR],
+        },
     )

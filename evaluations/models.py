@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PropertyCompany
 
-from .audit_actions import AUDIT_ACTIONS, AUDIT_TEXT_ACTIONS
+from .audit_actions import AUDIT_ACTIONS, AUDIT_TEXT_ACTIONS, CAMPAIGN_STAGES
 from .codes import format_code
 
 # Models kept in modules of their own, part of this module's interface.
@@ -646,6 +646,8 @@ class AuditEntry(models.Model):
         for choices in (ReviewStatus, Campaign.Status):
             if value in choices.values:
                 return str(choices(value).label)
+        if value in CAMPAIGN_STAGES:
+            return str(CAMPAIGN_STAGES[value])
         return value
 
     @property

@@ -40,6 +40,21 @@ def current_publications() -> QuerySet[Publication]:
     )
 
 
+def list_revision(slug: str, revision: int) -> Publication | None:
+    """One revision of a published campaign's final list, current or superseded: every
+    revision stays readable on the public site."""
+    return (
+        Publication.objects.final()
+        .filter(
+            campaign__slug=slug,
+            revision=revision,
+            campaign__status__in=[Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED],
+        )
+        .select_related("campaign")
+        .first()
+    )
+
+
 def current_publication(slug: str) -> Publication | None:
     return current_publications().filter(campaign__slug=slug).first()
 

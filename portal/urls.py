@@ -16,6 +16,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("lists/<slug:slug>/", views.campaign_list, name="campaign_list"),
+    path("lists/<slug:slug>/r/<int:revision>/", views.list_revision, name="list_revision"),
     path("lists/<slug:slug>/<str:code>/", views.district_page, name="district"),
     path("search/", views.search, name="search"),
     path("communities/<int:pk>/", views.community_page, name="community"),

@@ -226,6 +226,22 @@ def campaign_list(request, slug):
     publication = portal.current_publication(slug)
     if publication is None:
         raise Http404
+    return _cacheable(_list_page(request, publication, current=publication))
+
+
+@require_safe
+@condition(etag_func=lists_etag, last_modified_func=lists_last_modified)
+def list_revision(request, slug, revision):
+    """`/lists/<slug>/r/<n>/`: any revision of the list, saying whether it is
+    superseded and by which revision (the current one is the same page as the list)."""
+    publication = portal.list_revision(slug, revision)
+    if publication is None:
+        raise Http404
+    current = portal.current_publication(slug)
+    return _cacheable(_list_page(request, publication, current=current))
+
+
+def _list_page(request, publication, *, current):
     from .charts import district_chart_rows, district_rates_svg
 
     counts = portal.district_counts(publication)
@@ -235,22 +251,21 @@ def campaign_list(request, slug):
         threshold_percent=publication.campaign.threshold_percent,
     )
     withdrawn = publication.entries.filter(status=PublicationEntry.Status.WITHDRAWN)
-    return _cacheable(
-        render(
-            request,
-            "portal/campaign_list.html",
-            {
-                "publication": publication,
-                "campaign": publication.campaign,
-                "counts": counts,
-                "total": sum(c.count for c in counts),
-                "chart": chart,
-                "withdrawn": portal.with_community(withdrawn),
-                "revisions": publication.campaign.publications.filter(kind="final").order_by(
-                    "-revision"
-                ),
-            },
-        )
+    return render(
+        request,
+        "portal/campaign_list.html",
+        {
+            "publication": publication,
+            "campaign": publication.campaign,
+            "counts": counts,
+            "total": sum(c.count for c in counts),
+            "chart": chart,
+            "withdrawn": portal.with_community(withdrawn),
+            "revisions": publication.campaign.publications.filter(kind="final").order_by(
+                "-revision"
+            ),
+            "superseded_by": current if current.pk != publication.pk else None,
+        },
     )
 
 

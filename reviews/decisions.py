@@ -47,17 +47,7 @@ def _locked(enrollment: Enrollment) -> Enrollment:
     )
 
 
-@transaction.atomic
-def review_check_record(
-    enrollment: Enrollment,
-    subject: Prerequisite | Criterion,
-    *,
-    actor,
-    met: bool,
-    note: str = "",
-    evidence=None,
-) -> ReviewCheck:
-    enrollment = _locked(enrollment)
+def _checks_open(enrollment: Enrollment) -> None:
     _review_open(enrollment)
     if enrollment.review_status not in (
         ReviewStatus.PENDING,
@@ -68,16 +58,21 @@ def review_check_record(
             _("The checks can be changed only before a recommendation: it is “%(status)s”.")
             % {"status": enrollment.get_review_status_display()}
         )
-    field = "prerequisite" if isinstance(subject, Prerequisite) else "criterion"
-    rules = getattr(enrollment.campaign, "prerequisites" if field == "prerequisite" else "criteria")
-    if not rules.filter(pk=subject.pk).exists():
-        raise ReviewRefused(_("This is not one of the campaign's rules."))
-    check = ReviewCheck.objects.filter(enrollment=enrollment, **{field: subject}).first()
+
+
+def _record(enrollment, subject, check, *, actor, met, note, evidence) -> ReviewCheck:
+    """Write one check of a locked enrollment whose checks are open; nothing when the
+    value, the note and the photo are as they were (saving again is no decision)."""
+    note = (note or "").strip()[:500]
+    if check is not None and check.met == met and check.note == note and not evidence:
+        check.changed = False
+        return check
     old = "" if check is None else (_("met") if check.met else _("not met"))
     if check is None:
+        field = "prerequisite" if isinstance(subject, Prerequisite) else "criterion"
         check = ReviewCheck(enrollment=enrollment, **{field: subject})
     check.met = met
-    check.note = (note or "").strip()[:500]
+    check.note = note
     if evidence:
         check.evidence = evidence
     check.checked_by = actor
@@ -92,7 +87,51 @@ def review_check_record(
         new=_("met") if met else _("not met"),
         reason=check.note,
     )
+    check.changed = True
     return check
+
+
+@transaction.atomic
+def review_check_record(
+    enrollment: Enrollment,
+    subject: Prerequisite | Criterion,
+    *,
+    actor,
+    met: bool,
+    note: str = "",
+    evidence=None,
+) -> ReviewCheck:
+    """Record one check; `changed` on the returned check says whether it was a real
+    change (an unchanged value writes neither the row nor an audit entry)."""
+    enrollment = _locked(enrollment)
+    _checks_open(enrollment)
+    field = "prerequisite" if isinstance(subject, Prerequisite) else "criterion"
+    rules = getattr(enrollment.campaign, "prerequisites" if field == "prerequisite" else "criteria")
+    if not rules.filter(pk=subject.pk).exists():
+        raise ReviewRefused(_("This is not one of the campaign's rules."))
+    check = ReviewCheck.objects.filter(enrollment=enrollment, **{field: subject}).first()
+    return _record(enrollment, subject, check, actor=actor, met=met, note=note, evidence=evidence)
+
+
+@transaction.atomic
+def review_checks_all_met(enrollment: Enrollment, *, actor) -> int:
+    """Record every prerequisite and criterion of the campaign as met (the reviewer's
+    "all checks met"), keeping each check's note; returns how many changed. Each
+    change is one audited check, as on the enrollment's page; the enrollment is
+    locked and its state checked once for all its rules."""
+    enrollment = _locked(enrollment)
+    _checks_open(enrollment)
+    campaign = enrollment.campaign
+    checks = {(c.prerequisite_id, c.criterion_id): c for c in enrollment.checks.all()}
+    changed = 0
+    for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
+        key = (rule.pk, None) if isinstance(rule, Prerequisite) else (None, rule.pk)
+        check = checks.get(key)
+        note = check.note if check else ""
+        changed += _record(
+            enrollment, rule, check, actor=actor, met=True, note=note, evidence=None
+        ).changed
+    return changed
 
 
 def recommendation_blockers(enrollment: Enrollment, tally: TallyRow | None = None) -> list[str]:

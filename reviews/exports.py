@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import QuerySet
+from django.db.models import Case, Min, QuerySet, When
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from communities.models import District
-from evaluations.models import Campaign, Enrollment
+from evaluations.models import Campaign, Enrollment, ReviewStatus
 from evaluations.tally import RatesNotAvailable, TallyRow, percent_floor
+
+from .models import Publication, PublicationEntry
 
 HEADERS = [
     "区",
@@ -40,6 +43,8 @@ HEADERS = [
     "是否达标",
     "未达标原因",
     "审核状态",
+    "名单状态",
+    "名单版本",
 ]
 SUMMARY_HEADERS = [
     "区",
@@ -68,6 +73,8 @@ class ResultRow:
     company: str
     tally: TallyRow
     review_status: str
+    list_status: str = ""
+    list_revision: str = ""
 
     @property
     def eligible(self) -> bool:
@@ -91,6 +98,8 @@ class ResultRow:
             _("Yes") if tally.eligible else _("No"),
             "；".join(tally.reasons),
             self.review_status,
+            self.list_status,
+            self.list_revision,
         ]
 
 
@@ -109,9 +118,14 @@ def campaign_results_rows(
     )
     if districts is not None:
         enrollments = enrollments.filter(community__district__in=districts)
+    on_list = list_status_by_enrollment(campaign)
+    published = bool(on_list)  # a list is never published empty
     rows = []
     for enrollment in enrollments:
         community = enrollment.community
+        list_status, list_revision = on_list.get(enrollment.pk) or _off_list(
+            enrollment, published=published
+        )
         rows.append(
             ResultRow(
                 district_code=community.district.code,
@@ -127,9 +141,64 @@ def campaign_results_rows(
                     campaign,
                 ),
                 review_status=enrollment.get_review_status_display(),
+                list_status=list_status,
+                list_revision=list_revision,
             )
         )
     return rows
+
+
+def list_status_by_enrollment(campaign: Campaign) -> dict[int, tuple[str, str]]:
+    """Where each enrollment stands on the campaign's latest published list (the final
+    list's latest revision, else the preliminary list): (status, revision) for those
+    on it — listed, or withdrawn with the date and the reason. The review status
+    alone would still say 市审核通过 after a withdrawal."""
+    latest = (
+        Publication.objects.filter(campaign=campaign)
+        .order_by(
+            Case(When(kind=Publication.Kind.FINAL, then=0), default=1),
+            "-revision",
+        )
+        .first()
+    )
+    if latest is None:
+        return {}
+    withdrawn_at = dict(
+        PublicationEntry.objects.filter(
+            publication__campaign=campaign,
+            publication__kind=Publication.Kind.FINAL,
+            status=PublicationEntry.Status.WITHDRAWN,
+        )
+        .values("enrollment_id")
+        .annotate(first=Min("publication__published_at"))
+        .values_list("enrollment_id", "first")
+    )
+    revision = _("%(list)s, revision %(n)d") % {
+        "list": latest.get_kind_display(),
+        "n": latest.revision,
+    }
+    statuses = {}
+    for enrollment_id, status, reason in latest.entries.values_list(
+        "enrollment_id", "status", "withdrawal_reason"
+    ):
+        if status == PublicationEntry.Status.WITHDRAWN:
+            when = withdrawn_at.get(enrollment_id)
+            text = _("Withdrawn %(date)s: %(reason)s") % {
+                "date": localtime(when).strftime("%Y-%m-%d") if when else "",
+                "reason": reason,
+            }
+        else:
+            text = _("On the list")
+        statuses[enrollment_id] = (text, revision)
+    return statuses
+
+
+def _off_list(enrollment: Enrollment, *, published: bool) -> tuple[str, str]:
+    if enrollment.review_status == ReviewStatus.DROPPED:
+        return _("Not listed: objection upheld"), ""
+    if enrollment.review_status == ReviewStatus.REJECTED:
+        return _("Not recommended"), ""
+    return (_("Not listed") if published else ""), ""
 
 
 def _safe_text(value):

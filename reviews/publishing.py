@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from evaluations.audit import audit_record, require_reason
 from evaluations.errors import DomainError
-from evaluations.models import Campaign, Enrollment, ReviewStatus
+from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
 from evaluations.signals import campaign_changed
 from evaluations.tally import TallyRow, campaign_tally
 
@@ -72,9 +72,21 @@ def _copy_entry(publication: Publication, entry: PublicationEntry, **changes):
 
 
 @transaction.atomic
-def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> Publication:
+def unreviewed_enrollments(campaign: Campaign):
+    """The enrollments nobody has decided on (pending, or returned by the city): the
+    preliminary list waits for them, or the city leaves them out explicitly."""
+    return campaign.enrollments.filter(
+        review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED]
+    ).select_related("community__district")
+
+
+def publication_publish_preliminary(
+    campaign: Campaign, *, actor, now=None, leave_out_unreviewed: bool = False
+) -> Publication:
     """Publish the approved communities as the preliminary list: the notice period
-    (公示) starts, and anyone may object until it ends."""
+    (公示) starts, and anyone may object until it ends. Enrollments still undecided
+    block it unless the city leaves them out explicitly; each one left out is an
+    audit entry, since after this no review decision can be taken on it."""
     now = now or timezone.now()
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != Status.CLOSED:
@@ -93,6 +105,19 @@ def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> P
     if waiting:
         raise PublicationRefused(
             _("%(n)d recommendations still wait for the city's decision.") % {"n": waiting}
+        )
+    unreviewed = list(unreviewed_enrollments(campaign))
+    if unreviewed and not leave_out_unreviewed:
+        raise PublicationRefused(
+            _(
+                "%(n)d communities are not decided yet: %(names)s. Decide them, or confirm "
+                "that they are left out of the list."
+            )
+            % {
+                "n": len(unreviewed),
+                "names": "、".join(e.community.name for e in unreviewed[:20])
+                + ("…" if len(unreviewed) > 20 else ""),
+            }
         )
     approved = list(enrollments.filter(review_status=ReviewStatus.APPROVED))
     if not approved:
@@ -114,6 +139,15 @@ def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> P
     PublicationEntry.objects.bulk_create(
         [_frozen_entry(publication, e, tally[e.pk]) for e in approved]
     )
+    for enrollment in unreviewed:
+        audit_record(
+            "left_out",
+            actor=actor,
+            enrollment=enrollment,
+            campaign=campaign,
+            old=enrollment.review_status,
+            reason=_("Not decided when the preliminary list was published."),
+        )
     audit_record(
         "preliminary_published",
         actor=actor,
@@ -211,6 +245,24 @@ def objection_answer(objection: Objection, *, actor, upheld: bool, answer: str) 
     return objection
 
 
+def campaign_stage(campaign: Campaign, now=None) -> str:
+    """Where a campaign stands, as people name it: its status, except that a closed
+    campaign whose preliminary list is out is "notice" (公示中) during the notice
+    period and "notice_ended" after it, until the final list. Reads
+    `campaign.publications.all()`, so a listing can prefetch them."""
+    if campaign.status != Status.CLOSED:
+        return campaign.status
+    now = now or timezone.now()
+    preliminary = [p for p in campaign.publications.all() if p.kind == Publication.Kind.PRELIMINARY]
+    if not preliminary:
+        return campaign.status
+    return "notice" if preliminary[0].notice_open(now) else "notice_ended"
+
+
+def campaign_stage_display(campaign: Campaign, now=None) -> str:
+    return AuditEntry._value_display(campaign_stage(campaign, now))
+
+
 @transaction.atomic
 def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publication:
     """After the notice period, with every objection answered: the final list,
@@ -251,7 +303,7 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
     # The ratings are frozen (rating closed): fix the digest of the listed ones.
     final.ratings_digest = publication_digest(final)
     final.save(update_fields=["ratings_digest"])
-    old = campaign.status
+    old = campaign_stage(campaign, now)  # "notice ended", not the bare "closed"
     campaign.status = Status.PUBLISHED
     campaign.save(update_fields=["status"])
     audit_record(

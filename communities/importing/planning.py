@@ -27,6 +27,7 @@ from .tables import (
     COLUMNS,
     COMMUNITIES,
     COMPANIES,
+    EXAMPLE_CREDIT_CODE,
     KINDS,
     REQUIRED,
     Table,
@@ -514,6 +515,19 @@ def _resolve_company(plan, row, by_code, by_name) -> int | None:
         return None  # the invalid code is already reported
     by_its_code = by_code.get(code) if code else None
     by_its_name = by_name.get(name) if name else None
+    if code == EXAMPLE_CREDIT_CODE and by_its_code is None:
+        # The template's own example row: say what it is rather than "import the
+        # companies first", which reads as a fault of the file.
+        plan.add_error(
+            row,
+            "company_credit_code",
+            _(
+                "this is the template's example row: its company is the example of the "
+                "companies template. Delete the example row, or import the companies "
+                "template first."
+            ),
+        )
+        return None
     if code and by_its_code is None:
         plan.add_error(
             row,

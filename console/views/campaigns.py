@@ -8,8 +8,6 @@ service, render. GET shows a page or a confirmation; POST acts.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -35,19 +33,14 @@ from console.access import (
 from console.forms import (
     CampaignForm,
     EnrollDistrictForm,
-    ReasonForm,
     RequiredReasonForm,
 )
 from console.staff_security import second_factor_step
 from evaluations import campaigns
 from evaluations.errors import DomainError
-from evaluations.models import Answer, Campaign, Enrollment, ReviewStatus
-from evaluations.tally import (
-    percent_floor,
-    responses_from_counts,
-    tally_row_from_counts,
-)
-from reviews.models import Objection
+from evaluations.models import Campaign, Enrollment, ReviewStatus
+from reviews import listing, worklist
+from reviews.models import Objection, Publication, PublicationEntry
 
 PAGE_SIZE = 100
 
@@ -66,8 +59,13 @@ class ConsoleLoginView(auth_views.LoginView):
 
 @staff_member_required
 def dashboard(request):
-    campaigns = campaigns_in_scope(request.user).order_by("-opens_at")
+    campaigns = (
+        campaigns_in_scope(request.user).order_by("-opens_at").prefetch_related("publications")
+    )
     scoped = scope_enrollments(request.user, Enrollment.objects.all())
+    withdrawn = PublicationEntry.objects.filter(
+        publication__in=Publication.objects.current(), status=PublicationEntry.Status.WITHDRAWN
+    ).values("enrollment_id")
     counts = {
         row["campaign_id"]: row
         for row in scoped.values("campaign_id")
@@ -77,12 +75,36 @@ def dashboard(request):
                 "id", filter=Q(review_status__in=[ReviewStatus.PENDING, ReviewStatus.RETURNED])
             ),
             recommended=Count("id", filter=Q(review_status=ReviewStatus.RECOMMENDED)),
-            approved=Count("id", filter=Q(review_status=ReviewStatus.APPROVED)),
+            # An entry withdrawn from the current final list is no longer approved in
+            # any sense a person reads this table for: counted apart.
+            approved=Count(
+                "id", filter=Q(review_status=ReviewStatus.APPROVED) & ~Q(pk__in=withdrawn)
+            ),
+            withdrawn=Count("id", filter=Q(pk__in=withdrawn)),
         )
         .order_by()
     }
     rows = [(c, counts.get(c.pk, {})) for c in campaigns]
-    return render(request, "console/dashboard.html", {"rows": rows})
+    return render(
+        request,
+        "console/dashboard.html",
+        {"rows": rows, "todo": _todo(request.user), "now": timezone.now()},
+    )
+
+
+def _todo(user):
+    scope = district_scope(user)
+    objections = Objection.objects.all()
+    if scope is not None:
+        objections = objections.filter(entry__district_code__in=scope.values("code"))
+    return worklist.todo_items(
+        enrollments=scope_enrollments(user, Enrollment.objects.all()),
+        objections=objections,
+        reviews=user.has_perm("evaluations.review_enrollment"),
+        approves=user.has_perm("evaluations.approve_recommendation"),
+        answers=user.has_perm("reviews.answer_objection"),
+        publishes=user.has_perm("evaluations.publish_list"),
+    )
 
 
 @permission_required("evaluations.manage_campaign")
@@ -165,61 +187,23 @@ def campaign_cancel(request, slug):
 
 
 def _enrollment_listing(user, campaign, params):
-    enrollments = (
-        scope_enrollments(user, campaign.enrollments.all())
-        .select_related("community__district", "community__street", "company")
-        .order_by("community__district__code", "community__name")
+    return listing.filter_enrollments(
+        scope_enrollments(user, campaign.enrollments.all()), campaign, params
     )
-    district = params.get("district")
-    if district and district.isdigit():
-        enrollments = enrollments.filter(community__district__code=district)
-    status = params.get("status")
-    if status in ReviewStatus.values:
-        enrollments = enrollments.filter(review_status=status)
-    query = (params.get("q") or "").strip()
-    if query:
-        enrollments = enrollments.filter(
-            Q(community__name__icontains=query) | Q(company__name__icontains=query)
-        )
-    return enrollments
 
 
-def page_with_counts(page, *, codes: bool = False) -> list[Enrollment]:
-    """The enrollments of one page with their answer counts (and codes issued): the
-    page is cut from the plain listing first and only its enrollments are counted, so
-    a campaign of 10,000 communities and a million ratings counts a hundred
-    communities' ratings per page view, not all of them (and the paginator's COUNT
-    reads no rating at all)."""
-    listed = list(page.object_list)
-    counted = Enrollment.objects.filter(pk__in=[e.pk for e in listed]).with_answer_counts()
-    if codes:
-        counted = counted.with_code_counts()
-    extra = {row["pk"]: row for row in counted.order_by().values("pk", *_count_fields(codes))}
-    for enrollment in listed:
-        for name, value in extra[enrollment.pk].items():
-            if name != "pk":
-                setattr(enrollment, name, value)
-    return listed
+def listing_filters(user, campaign, params) -> dict:
+    """What the filter bar of an enrollment list offers, within the user's scope."""
+    scope = district_scope(user)
+    return listing.filter_choices(
+        campaign,
+        params,
+        districts=District.objects.all() if scope is None else scope,
+        enrollments=scope_enrollments(user, campaign.enrollments.all()),
+    )
 
 
-def _count_fields(codes: bool) -> list[str]:
-    fields = [f"n_{answer}" for answer in Answer.values]
-    return [*fields, "codes_issued"] if codes else fields
-
-
-def enrollment_rows(enrollments):
-    rows = []
-    for enrollment in enrollments:
-        responses = responses_from_counts(enrollment)
-        rows.append(
-            {
-                "enrollment": enrollment,
-                "responses": responses,
-                "coverage": percent_floor(Fraction(responses, enrollment.households)),
-                "tally": tally_row_from_counts(enrollment),
-            }
-        )
-    return rows
+enrollment_rows = listing.enrollment_rows
 
 
 @staff_member_required
@@ -227,8 +211,6 @@ def campaign_detail(request, slug):
     campaign = access_campaign(request.user, slug)
     enrollments = _enrollment_listing(request.user, campaign, request.GET)
     page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
-    scope = district_scope(request.user)
-    districts = District.objects.all() if scope is None else scope
     publications = list(campaign.publications.order_by("kind", "-revision"))
     return render(
         request,
@@ -236,9 +218,8 @@ def campaign_detail(request, slug):
         {
             "campaign": campaign,
             "page": page,
-            "rows": enrollment_rows(page_with_counts(page, codes=True)),
-            "districts": districts,
-            "statuses": ReviewStatus.choices,
+            "rows": enrollment_rows(listing.count_page(page, codes=True)),
+            **listing_filters(request.user, campaign, request.GET),
             "publications": publications,
             "preliminary": next((p for p in publications if p.kind == "preliminary"), None),
             "final": next((p for p in publications if p.kind == "final"), None),
@@ -272,12 +253,13 @@ def campaign_transition(request, slug, action):
     campaign = access_campaign(request.user, slug)
     if action not in campaigns.TRANSITIONS:
         raise Http404
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    # Opening, closing and archiving follow the campaign's own published rules (its
+    # rating window, a published list): none is a judgement, so none asks for a 理由.
+    # A reason is asked where the programme makes one: not recommending, returning,
+    # answering an objection, withdrawing an entry.
+    if request.method == "POST":
         try:
-            campaigns.campaign_transition(
-                campaign, action, actor=request.user, reason=form.cleaned_data["reason"]
-            )
+            campaigns.campaign_transition(campaign, action, actor=request.user)
         except DomainError as error:
             messages.error(request, str(error))
         else:
@@ -289,7 +271,7 @@ def campaign_transition(request, slug, action):
         {
             "campaign": campaign,
             "title": TRANSITION_LABELS[action],
-            "form": form,
+            "form": None,
             "question": _("%(step)s for “%(campaign)s”?")
             % {"step": TRANSITION_LABELS[action], "campaign": campaign.name},
             "facts": campaigns.campaign_facts(campaign),

@@ -51,9 +51,14 @@ def campaign_publish(request, slug, kind):
     if kind not in PUBLISH:
         raise Http404
     service, label = PUBLISH[kind]
+    options = {}
+    unreviewed = None
+    if kind == "preliminary":
+        unreviewed = publishing.unreviewed_enrollments(campaign)
+        options["leave_out_unreviewed"] = request.POST.get("leave_out") == "yes"
     if request.method == "POST":
         try:
-            publication = service(campaign, actor=request.user)
+            publication = service(campaign, actor=request.user, **options)
         except DomainError as error:
             messages.error(request, str(error))
             return redirect("console:campaign", slug=slug)
@@ -71,6 +76,8 @@ def campaign_publish(request, slug, kind):
             )
             % {"step": label, "campaign": campaign.name},
             "back": reverse("console:campaign", args=[slug]),
+            "unreviewed": unreviewed[:200] if unreviewed is not None else None,
+            "unreviewed_count": unreviewed.count() if unreviewed is not None else 0,
         },
     )
 

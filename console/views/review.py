@@ -29,11 +29,11 @@ from evaluations.models import Enrollment, Rating, ReviewStatus
 from evaluations.tally import (
     criterion_tally,
 )
-from reviews import decisions
+from reviews import decisions, listing
 from showcases.models import ShowcaseItem
 from uploads.private_media import private_file_response
 
-from .campaigns import PAGE_SIZE, enrollment_rows, page_with_counts
+from .campaigns import PAGE_SIZE, enrollment_rows
 
 
 def _enrollment_page_queryset():
@@ -119,7 +119,7 @@ def enrollment_checks(request, pk):
             errors.append(f"{rule.name}: {' '.join(m for ms in form.errors.values() for m in ms)}")
             continue
         try:
-            decisions.review_check_record(
+            check = decisions.review_check_record(
                 enrollment,
                 rule,
                 actor=request.user,
@@ -130,11 +130,13 @@ def enrollment_checks(request, pk):
         except DomainError as error:
             errors.append(str(error))
             break
-        saved += 1
+        saved += check.changed
     for error in errors:
         messages.error(request, error)
     if saved:
         messages.success(request, _("%(n)d checks saved.") % {"n": saved})
+    elif not errors:
+        messages.info(request, _("Nothing changed: the checks are as they were."))
     return redirect("console:enrollment", pk=enrollment.pk)
 
 
@@ -202,7 +204,7 @@ def campaign_approval(request, slug):
         {
             "campaign": campaign,
             "page": page,
-            "rows": enrollment_rows(page_with_counts(page)),
+            "rows": enrollment_rows(listing.count_page(page)),
             "reason_form": RequiredReasonForm(),
         },
     )

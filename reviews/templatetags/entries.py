@@ -12,6 +12,8 @@ from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
+from reviews.publishing import campaign_stage_display
+
 register = template.Library()
 
 
@@ -33,3 +35,10 @@ def entry_rate(entry):
         localize(entry.rate_percent),
         text,
     )
+
+
+@register.filter
+def campaign_stage(campaign):
+    """`{{ campaign|campaign_stage }}`: 公示中 during the notice period rather than the
+    bare 评议结束 (reviews.publishing.campaign_stage)."""
+    return campaign_stage_display(campaign)

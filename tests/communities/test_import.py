@@ -28,7 +28,7 @@ from communities.models import Community, PropertyCompany, Street
 from communities.validators import make_uscc
 from console.models import StaffProfile
 from console.roles import role_group
-from evaluations.campaigns import CampaignEnrolment, import_audit
+from evaluations.campaigns import CampaignEnrolment, enrollment_create, import_audit
 from evaluations.models import AuditEntry, Campaign, Enrollment
 from tests.conftest import make_campaign
 
@@ -155,7 +155,10 @@ def test_a_good_csv_of_communities_is_imported(places):
     assert Street.objects.filter(name="宗关街道").count() == 1
     assert Community.objects.get(name="江岸花园").street is None
     entry = AuditEntry.objects.get(action="import_communities")
-    assert "created 3" in entry.new_value
+    assert (entry.subject, entry.new_value) == (
+        "communities: file.csv",
+        "created 3, updated 0, unchanged 0, skipped 0",
+    )
 
 
 def test_a_good_xlsx_is_imported_with_numbers_typed_as_numbers(places):
@@ -696,6 +699,7 @@ def test_the_import_audits_through_audit_record_with_the_actor(city_client, plac
         new_enrollments
     )
     [summary] = [e for e in entries if e.action == "import_communities"]
+    # written in the language of the person who imported (English here)
     assert (summary.campaign, summary.subject) == (campaign, "communities: 小区.csv")
     assert summary.new_value == "created 2, updated 1, unchanged 0, skipped 0"
     assert {(e.actor, e.actor_name) for e in entries} == {(city, "city-importer")}
@@ -1013,3 +1017,42 @@ def test_the_preview_makes_as_many_queries_for_50_rows_as_for_1(city_client, pla
         assert f"预览小区{n}-{n - 1}" in response.content.decode()
         counts.append(len(queries))
     assert counts[1] <= counts[0], counts
+
+
+def test_the_communities_template_alone_says_its_row_is_the_example(qiaokou):
+    # Bug: the template's own example row failed with "请先导入物业服务企业", as if the
+    # person's file were at fault.
+    with translation.override("zh-hans"):
+        plan = run("communities", importing.template_csv("communities"), apply=True)
+        errors = all_errors(plan)
+
+    assert [e for e in errors if "示例行" in e] and not plan.applied
+    assert not any("请先导入物业服务企业" in e for e in errors)
+    assert Community.objects.count() == 0
+
+
+def test_the_import_audit_is_written_in_the_importers_language(places):
+    # Bug: the summary was English whatever the language of the person importing.
+    with translation.override("zh-hans"):
+        run("communities", csv_bytes(good_community_rows()), apply=True, filename="小区.csv")
+    entry = AuditEntry.objects.get(action="import_communities")
+    assert (entry.subject, entry.new_value) == ("小区: 小区.csv", "新增3，更新0，无变化0，跳过0")
+
+
+def test_the_preview_says_an_unchanged_community_will_be_enrolled(city_client, places):
+    # Bug: a community already on record but not yet enrolled showed 无变化 next to
+    # 将报名 — it is unchanged as a place, but the import does enroll it.
+    campaign = make_campaign(slug="draft-2026", status=Campaign.Status.DRAFT)
+    run("communities", csv_bytes(good_community_rows()), apply=True)
+    enrollment_create(campaign, Community.objects.get(name="江岸花园"))
+
+    page = upload(city_client, csv_bytes(good_community_rows()), campaign=campaign.pk)
+    html = page.content.decode()
+    rows = {
+        name: re.search(r'class="import-action"[^>]*>\s*(.+?)\s*</td>', row).group(1)
+        for row in html.split("<tr")[1:]
+        for name in ("汉口春天", "江岸花园")
+        if name in row
+    }
+    assert rows["汉口春天"] == "To be enrolled"
+    assert rows["江岸花园"] == "Unchanged"  # already enrolled: nothing happens

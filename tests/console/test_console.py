@@ -76,6 +76,7 @@ def test_the_whole_programme_through_the_console(
     # Opening asks for a confirmation first (GET), then acts (POST).
     confirm = client.get(reverse("console:campaign_transition", args=["2027", "open"]))
     assert "确定对“2027年度物业服务满意度评议”开始评议吗" in page(confirm)
+    assert 'name="reason"' not in page(confirm)  # opening is no judgement: no 理由 asked
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
     response = client.post(
@@ -110,6 +111,11 @@ def test_the_whole_programme_through_the_console(
         reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
     )
     assert "已保存7项核查结果" in page(response)
+    response = client.post(
+        reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
+    )
+    assert "没有变化" in page(response)
+    assert enrollment.audit_entries.filter(action="check_recorded").count() == 7
     response = client.post(
         reverse("console:enrollment_decide", args=[enrollment.pk, "recommend"]), follow=True
     )
@@ -298,9 +304,10 @@ def count_queries(client, url):
 # Each includes the two look-ups of the second factor (django-otp: has this account a
 # TOTP or a recovery-code device?) that every console request makes.
 CONSOLE_QUERIES = {
-    "dashboard": 9,
-    # one query more than the listing itself: only the page's communities are counted
-    "campaign": 14,
+    "dashboard": 14,  # + the 待办 (enrollments, campaigns, objections, notices), the lists
+    # + the companies of the filter bar, the lists for its stage (公示中); only the
+    # page's communities are counted
+    "campaign": 16,
     "enroll": 11,
     "approval": 11,
     "preliminary": 10,
@@ -312,10 +319,10 @@ CONSOLE_QUERIES = {
     "import": 8,
     "notice": 6,
     "showcase": 12,
-    "publish": 8,
+    "publish": 11,  # + the communities not decided yet (listed, counted)
     "audit_csv": 9,
-    "results_csv": 9,
-    "results_xlsx": 9,
+    "results_csv": 10,  # + the latest published list (名单状态)
+    "results_xlsx": 10,  # + the latest published list (名单状态)
 }
 
 

@@ -45,6 +45,8 @@ TABLE = [
     ("console:campaign_edit", "slug", "get", [302, 403, 302, 403, 403, 403, 403]),
     ("console:campaign_cancel", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:approval", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:bulk", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
+    ("console:bulk", "slug", "post", [302, 403, 400, 400, 404, 403, 403]),
     ("console:publish", "slug_final", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:objections", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:audit_csv", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),

@@ -73,7 +73,7 @@ def preliminary(winner, loser, campaign, qiaokou_reviewer, city_officer):
     check_all(winner, qiaokou_reviewer)
     enrollment_recommend(winner, actor=qiaokou_reviewer, reason="五个到位均已核实")
     enrollment_approve(winner, actor=city_officer)
-    return publication_publish_preliminary(campaign, actor=city_officer)
+    return publication_publish_preliminary(campaign, actor=city_officer, leave_out_unreviewed=True)
 
 
 @pytest.fixture

@@ -368,3 +368,26 @@ def test_search_shows_the_first_20_and_up_to_50_on_asking(client, qiaokou, compa
     assert "春天花园20期" not in text(client.get(reverse("search"), {"q": "春天花园"}))
     few = text(client.get(reverse("search"), {"q": "春天花园07"}))
     assert "春天花园07期" in few and "只显示前" not in few
+
+
+def test_every_revision_of_a_list_is_a_public_page_saying_what_superseded_it(
+    client, world, city_officer
+):
+    # Bug: revision 1 was not readable on the public site (?revision=1 silently showed
+    # revision 2); only staff and open data had it.
+    campaign, enrollments, mingyue, _ = world
+    from reviews.models import Publication
+
+    entry = (
+        Publication.objects.current().get(campaign=campaign).entries.get(community_name="洺悦府")
+    )
+    entry_withdraw(entry, actor=city_officer, reason="经查实存在服务问题")
+    first = text(client.get(reverse("list_revision", args=[campaign.slug, 1])))
+    assert "这是第1版，已被" in first and "第2版取代" in first
+    assert "经查实存在服务问题" in first  # the change note that superseded it
+    assert "已撤销" not in first.split("版本记录")[0]  # as published then: nothing withdrawn
+    second = text(client.get(reverse("list_revision", args=[campaign.slug, 2])))
+    assert "已被" not in second and "洺悦府" in second
+    current = text(client.get(reverse("campaign_list", args=[campaign.slug])))
+    assert reverse("list_revision", args=[campaign.slug, 1]) in current
+    assert client.get(reverse("list_revision", args=[campaign.slug, 3])).status_code == 404

@@ -92,6 +92,8 @@ EXPECTED = [
         "否",
         "没有有效评议。",
         "待区审核",
+        "",
+        "",
     ],
     [
         "硚口区",
@@ -107,6 +109,8 @@ EXPECTED = [
         "否",
         "评议数不足：3份，规则要求至少5份。；满意率66.6%，低于90.00%的门槛。",
         "待区审核",
+        "",
+        "",
     ],
     [
         "硚口区",
@@ -122,6 +126,8 @@ EXPECTED = [
         "是",
         "",
         "待区审核",
+        "",
+        "",
     ],
 ]
 
@@ -229,7 +235,8 @@ def test_no_rates_while_residents_can_rate(closed_campaign, status):
 def test_rows_are_counted_in_a_constant_number_of_queries(
     closed_campaign, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(1):
+    # the rows and the latest list (with its entries when there is one), however many
+    with django_assert_max_num_queries(2):
         rows = campaign_results_rows(closed_campaign)
         [row.cells() for row in rows]
     assert len(rows) == 3
@@ -319,3 +326,46 @@ def test_who_may_export(client, closed_campaign, qiaokou, extension, persona, ex
     assert response.status_code == expected
     if persona == "anonymous":
         assert response["Location"].startswith("/console/login/")
+
+
+def test_after_a_withdrawal_the_export_says_withdrawn_with_date_reason_and_revision(
+    closed_campaign, qiaokou
+):
+    # Bug: results.csv/.xlsx still said 市审核通过 after a withdrawal, with no column
+    # for the published list.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from evaluations.models import ReviewStatus
+    from reviews.publishing import (
+        entry_withdraw,
+        publication_publish_final,
+        publication_publish_preliminary,
+    )
+
+    city = _staff("city-withdraws", StaffProfile.Role.CITY)
+    closed_campaign.enrollments.filter(community__name="汉口春天").update(
+        review_status=ReviewStatus.APPROVED
+    )
+    closed_campaign.enrollments.filter(community__name="古田小区").update(
+        review_status=ReviewStatus.REJECTED
+    )
+    publication_publish_preliminary(closed_campaign, actor=city, leave_out_unreviewed=True)
+    later = timezone.now() + timedelta(days=30)
+    final = publication_publish_final(closed_campaign, actor=city, now=later)
+    entry = final.entries.get()
+    entry_withdraw(entry, actor=city, reason="核实存在违规收费", now=later)
+    when = timezone.localtime(later).strftime("%Y-%m-%d")
+
+    rows = {row[3]: row for row in _csv_rows(results_csv(closed_campaign))[1:]}
+    assert rows["汉口春天"][-3:] == [
+        "市审核通过",
+        f"已撤销（{when}）：核实存在违规收费",
+        "正式名单 第2版",
+    ]
+    assert rows["古田小区"][-2:] == ["不予推荐", ""]
+    assert rows["江岸花园"][-2:] == ["未列入名单", ""]
+    workbook = openpyxl.load_workbook(io.BytesIO(results_xlsx(closed_campaign)))
+    sheet = [[c.value for c in row] for row in workbook["硚口区"].iter_rows()]
+    assert sheet[2][-2:] == [f"已撤销（{when}）：核实存在违规收费", "正式名单 第2版"]

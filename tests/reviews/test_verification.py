@@ -91,7 +91,9 @@ def final(rated, loser, campaign, qiaokou_reviewer, city_officer):
         review_check_record(winner, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(winner, actor=qiaokou_reviewer)
     enrollment_approve(winner, actor=city_officer)
-    preliminary = publication_publish_preliminary(campaign, actor=city_officer)
+    preliminary = publication_publish_preliminary(
+        campaign, actor=city_officer, leave_out_unreviewed=True
+    )
     return publication_publish_final(
         campaign, actor=city_officer, now=preliminary.notice_ends_at + timedelta(seconds=1)
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from communities.models import Community, PropertyCompany
 from evaluations.campaigns import TransitionRefused, campaign_transition, enrollment_create
 from evaluations.errors import DomainError
-from evaluations.models import AuditEntry, Campaign, ReviewStatus
+from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
 from reviews.decisions import (
     ReviewRefused,
     enrollment_approve,
@@ -244,7 +244,9 @@ def test_the_preliminary_list_waits_for_every_city_decision(closed, qiaokou_revi
 
 def test_nothing_to_publish_without_an_approval(closed, city_officer):
     with pytest.raises(PublicationRefused, match="没有审核通过的小区"):
-        publication_publish_preliminary(closed.campaign, actor=city_officer)
+        publication_publish_preliminary(
+            closed.campaign, actor=city_officer, leave_out_unreviewed=True
+        )
     assert not Publication.objects.exists()
 
 
@@ -398,3 +400,66 @@ def test_company_of_the_campaign_is_what_the_publication_names(approved, city_of
     community.save()
     publication = publication_publish_preliminary(approved.campaign, actor=city_officer)
     assert publication.entries.get().company_name == "武汉惠之美物业服务有限公司"
+
+
+def test_saving_the_same_checks_again_writes_no_audit_row(closed, qiaokou_reviewer):
+    check_all(closed, qiaokou_reviewer)
+    audited = AuditEntry.objects.filter(enrollment=closed, action="check_recorded")
+    assert audited.count() == 7
+    check_all(closed, qiaokou_reviewer)  # the same seven values again
+    assert audited.count() == 7
+    rule = closed.campaign.criteria.get(code="closed-management")
+    review_check_record(closed, rule, actor=qiaokou_reviewer, met=False, note="现场核查")
+    check_all(closed, qiaokou_reviewer)  # one back to 达到, six unchanged
+    assert [(e.old_value, e.new_value) for e in audited.order_by("id")[7:]] == [
+        ("达到", "未达到"),
+        ("未达到", "达到"),
+    ]
+    # a changed note alone is a change too
+    review_check_record(closed, rule, actor=qiaokou_reviewer, met=True, note="复查：已整改")
+    assert audited.count() == 10
+    assert audited.order_by("id").last().reason == "复查：已整改"
+
+
+def test_the_campaign_is_in_public_notice_until_the_final_list(preliminary, city_officer, client):
+    # Bug: the badge said 评议结束 all through the notice period, and the final list's
+    # audit row recorded 变更前 = 评议结束.
+    from reviews.publishing import campaign_stage_display
+
+    campaign = preliminary.campaign
+    campaign.refresh_from_db()
+    assert campaign_stage_display(campaign) == "公示中"
+    assert campaign_stage_display(campaign, now=after_notice(preliminary)) == "公示期满"
+    client.force_login(city_officer)
+    html = client.get(f"/console/campaigns/{campaign.slug}/").content.decode()
+    assert '<p class="eyebrow campaign-stage">公示中</p>' in html
+    publication_publish_final(campaign, actor=city_officer, now=after_notice(preliminary))
+    entry = AuditEntry.objects.get(action="final_published")
+    assert (entry.old_value_display, entry.new_value_display) == ("公示期满", "已发布")
+
+
+def test_the_preliminary_list_waits_for_undecided_enrollments_or_leaves_them_out(
+    approved, campaign, qiaokou, company, city_officer
+):
+    # Bug: the notice was published while enrollments were still 待区审核, with no
+    # warning, and they stayed there for ever.
+    for name in ("宗关小区", "荣华小区"):
+        community = Community.objects.create(
+            district=qiaokou, name=name, households=50, company=company
+        )
+        Enrollment.objects.create(  # rating has closed: made directly, as if enrolled before
+            campaign=campaign, community=community, company=company, households=50
+        )
+    with pytest.raises(PublicationRefused, match="2个小区尚未作出决定：宗关小区、荣华小区"):
+        publication_publish_preliminary(campaign, actor=city_officer)
+    assert not Publication.objects.exists()
+
+    publication = publication_publish_preliminary(
+        campaign, actor=city_officer, leave_out_unreviewed=True
+    )
+    assert list(publication.entries.values_list("community_name", flat=True)) == ["汉口春天"]
+    left_out = AuditEntry.objects.filter(action="left_out").order_by("id")
+    assert [(e.enrollment.community.name, e.old_value_display) for e in left_out] == [
+        ("宗关小区", "待区审核"),
+        ("荣华小区", "待区审核"),
+    ]

@@ -1,0 +1,170 @@
+"""Lists of enrollments for staff: the filters every list offers (district, street,
+company, review status, name, rate band) and its order. The caller scopes the
+enrollments (console.access); rate bands and the rate order exist only once rates are
+visible — while a campaign is open a filter by rate would reveal them."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models.functions import Cast, NullIf
+from django.utils.translation import gettext_lazy
+
+from communities.models import PropertyCompany, Street
+from evaluations.models import Answer, Campaign, Enrollment, ReviewStatus
+from evaluations.tally import percent_floor, responses_from_counts, tally_row_from_counts
+
+
+def filter_enrollments(enrollments, campaign: Campaign, params) -> QuerySet[Enrollment]:
+    """`enrollments` (already scoped by the caller) filtered and ordered as `params`
+    (a GET or POST) asks: district, street, company, review status, name, rate band
+    and order."""
+    enrollments = enrollments.select_related(
+        "community__district", "community__street", "company"
+    ).order_by("community__district__code", "community__name")
+    district = params.get("district")
+    if district and district.isdigit():
+        enrollments = enrollments.filter(community__district__code=district)
+    street = params.get("street")
+    if street and street.isdigit():
+        enrollments = enrollments.filter(community__street_id=street)
+    company = params.get("company")
+    if company and company.isdigit():
+        enrollments = enrollments.filter(company_id=company)
+    status = params.get("status")
+    if status in ReviewStatus.values:
+        enrollments = enrollments.filter(review_status=status)
+    query = (params.get("q") or "").strip()
+    if query:
+        enrollments = enrollments.filter(
+            Q(community__name__icontains=query) | Q(company__name__icontains=query)
+        )
+    sort = params.get("sort", "")
+    band = RATE_BANDS.get(params.get("band", ""))
+    if campaign.rates_visible and (band is not None or sort.lstrip("-") == "rate"):
+        # Rate bands and the rate order only once rating has closed: while it is
+        # open nobody sees rates, and a filter by rate would be an oracle of them.
+        # Only then is every listed enrollment counted; a plain list counts the
+        # communities of the page shown (count_page), not a whole city's ratings.
+        enrollments = with_rate(enrollments.with_answer_counts(), campaign)
+        if band is not None:
+            enrollments = enrollments.filter(band[1])
+    if sort.lstrip("-") in SORTS and (sort.lstrip("-") != "rate" or campaign.rates_visible):
+        field = SORTS[sort.lstrip("-")]
+        descending = sort.startswith("-")
+        enrollments = enrollments.order_by(
+            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
+            "community__name",
+            "pk",
+        )
+    return enrollments
+
+
+FILTERS = ("district", "street", "company", "status", "band", "sort", "q")
+SORT_LABELS = {
+    "district": gettext_lazy("District"),
+    "name": gettext_lazy("Name"),
+    "status": gettext_lazy("Review"),
+    "-rate": gettext_lazy("Satisfaction, highest first"),
+    "rate": gettext_lazy("Satisfaction, lowest first"),
+}
+
+
+def filter_choices(campaign: Campaign, params, *, districts, enrollments) -> dict:
+    """What the filter bar of an enrollment list offers: `districts` and `enrollments`
+    are the caller's scope."""
+    district = params.get("district") or ""
+    return {
+        "districts": districts,
+        "streets": Street.objects.filter(district__in=districts, district__code=district).order_by(
+            "name"
+        )
+        if district.isdigit()
+        else Street.objects.none(),
+        "companies": PropertyCompany.objects.filter(
+            pk__in=enrollments.values("company_id")
+        ).order_by("name"),
+        "statuses": ReviewStatus.choices,
+        "bands": [(k, label) for k, (label, _q) in RATE_BANDS.items()]
+        if campaign.rates_visible
+        else [],
+        "sorts": [
+            (k, label)
+            for k, label in SORT_LABELS.items()
+            if campaign.rates_visible or "rate" not in k
+        ],  # fmt: skip
+        "filters": {key: params.get(key, "") for key in FILTERS},
+    }
+
+
+def with_rate(enrollments, campaign):
+    satisfied = sum((F(f"n_{a}") for a in campaign.satisfied_answers), Value(0))
+    responses = sum((F(f"n_{a}") for a in Answer.values), Value(0))
+    return enrollments.annotate(
+        satisfied_x10=satisfied * 10,
+        responses_n=responses,
+        rate_value=Cast(satisfied, FloatField()) / NullIf(Cast(responses, FloatField()), 0.0),
+    )
+
+
+# band → (label, condition); compared as whole counts (satisfied × 10 against
+# responses × 9) so that a band's edge is exact, as the threshold is (SPEC).
+RATE_BANDS = {
+    "90": (
+        gettext_lazy("90% and above"),
+        Q(responses_n__gt=0, satisfied_x10__gte=F("responses_n") * 9),
+    ),
+    "80": (
+        gettext_lazy("80% to under 90%"),
+        Q(satisfied_x10__gte=F("responses_n") * 8, satisfied_x10__lt=F("responses_n") * 9),
+    ),
+    "low": (
+        gettext_lazy("under 80%"),
+        Q(responses_n__gt=0, satisfied_x10__lt=F("responses_n") * 8),
+    ),
+    "none": (gettext_lazy("no responses"), Q(responses_n=0)),
+}
+SORTS = {
+    "name": "community__name",
+    "district": "community__district__code",
+    "status": "review_status",
+    "rate": "rate_value",
+}
+
+
+def count_page(page, *, codes: bool = False) -> list[Enrollment]:
+    """The enrollments of one page with their answer counts (and codes issued): the
+    page is cut from the plain listing first and only its enrollments are counted, so
+    a campaign of 10,000 communities and a million ratings counts a hundred
+    communities' ratings per page view, not all of them (and the paginator's COUNT
+    reads no rating at all)."""
+    listed = list(page.object_list)
+    counted = Enrollment.objects.filter(pk__in=[e.pk for e in listed]).with_answer_counts()
+    if codes:
+        counted = counted.with_code_counts()
+    fields = [f"n_{answer}" for answer in Answer.values]
+    fields = [*fields, "codes_issued"] if codes else fields
+    extra = {row["pk"]: row for row in counted.order_by().values("pk", *fields)}
+    for enrollment in listed:
+        for name, value in extra[enrollment.pk].items():
+            if name != "pk":
+                setattr(enrollment, name, value)
+    return listed
+
+
+def enrollment_rows(enrollments) -> list[dict]:
+    """Each enrollment of a page with its responses, coverage and tally row, from the
+    counts `with_answer_counts` annotated (no query per row)."""
+    rows = []
+    for enrollment in enrollments:
+        responses = responses_from_counts(enrollment)
+        rows.append(
+            {
+                "enrollment": enrollment,
+                "responses": responses,
+                "coverage": percent_floor(Fraction(responses, enrollment.households)),
+                "tally": tally_row_from_counts(enrollment),
+            }
+        )
+    return rows
