@@ -555,8 +555,9 @@ class FailedCodeAttempt(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when and why. Append-only: the database refuses updates and
-    deletes (triggers, migration 0004), and no code path offers them."""
+    """Who did what, when and why, as a hash chain. Append-only: the database refuses
+    updates, deletes and truncation (triggers, migrations 0004 and 0013) and, on
+    SQLite, an INSERT OR REPLACE over an existing entry; no code path offers them."""
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -579,11 +580,19 @@ class AuditEntry(models.Model):
     old_value = models.CharField(_("before"), max_length=300, blank=True)
     new_value = models.CharField(_("after"), max_length=300, blank=True)
     reason = models.TextField(_("why"), blank=True)
+    # The hash chain (evaluations.audit_chain): the hash of the entry before, and of
+    # this one's canonical content including prev_hash.
+    prev_hash = models.CharField(_("previous entry's hash"), max_length=64, editable=False)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
+        constraints = [
+            # No two entries follow the same one: the chain cannot fork.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_no_fork"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.subject}"
