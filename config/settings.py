@@ -240,10 +240,13 @@ LOGIN_REDIRECT_URL = "console:dashboard"
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 # The staff login lockout keys on the same client address (config/client_ip.py).
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
-# Rate limits for wrong household codes, per client address: past the first,
-# the client has to wait; past the second, it is refused for the whole period.
+# Limits for wrong household codes, per client address: past either, a wrong code is
+# answered "too many wrong codes from this network" (a valid code always opens its
+# page: evaluations.throttle). City-wide, more wrong codes than CODE_FAILURES_CITY_ALERT
+# in a clock hour raise a flag on the monitoring page (docs/security.md has the sums).
 CODE_FAILURES_SLOWDOWN = env("CODE_FAILURES_SLOWDOWN", default="5/m")
 CODE_FAILURES_LOCKOUT = env("CODE_FAILURES_LOCKOUT", default="20/h")
+CODE_FAILURES_CITY_ALERT = env.int("CODE_FAILURES_CITY_ALERT", default=2000)
 # Each wrong code is also written down (time, address, browser, what was typed) for the
 # anti-fraud monitoring; `manage.py prune_failed_codes` deletes rows older than this.
 FAILED_CODE_RETENTION_DAYS = env.int("FAILED_CODE_RETENTION_DAYS", default=30)

@@ -125,6 +125,24 @@ def publication_ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+def _receipts_etag(request: HttpRequest, slug: str) -> str:
+    return "receipts-" + _etag(request, slug)
+
+
+@_open_data
+@condition(etag_func=_receipts_etag, last_modified_func=_last_modified)
+def publication_receipts_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The hashes of the counted receipts: a resident checks that theirs is in it;
+    nothing links a receipt to a ballot."""
+    publication = _publication(request, slug)
+    response = StreamingHttpResponse(
+        opendata.receipts_csv_chunks(publication), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"{publication.campaign.slug}-r{publication.revision}-receipts.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     return render(

@@ -28,6 +28,11 @@ urlpatterns = [
         opendata_views.publication_ballots_csv,
         name="open_data_ballots",
     ),
+    path(
+        "open-data/<slug:slug>-receipts.csv",
+        opendata_views.publication_receipts_csv,
+        name="open_data_receipts",
+    ),
     path("open-data/<slug:slug>.csv", opendata_views.publication_csv, name="open_data_csv"),
     path("open-data/<slug:slug>.json", opendata_views.publication_json, name="open_data_json"),
 ]

@@ -270,7 +270,9 @@ def history_guards_off():
 
     from django.db import connection, transaction
 
-    migration = importlib.import_module("evaluations.migrations.0013_audit_chain_and_history_guards")
+    migration = importlib.import_module(
+        "evaluations.migrations.0013_audit_chain_and_history_guards"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL session_replication_role = replica")
@@ -298,12 +300,16 @@ def remove_audit_rows_on_sqlite() -> None:
 
     if connection.vendor != "sqlite":
         return
-    migration = importlib.import_module("evaluations.migrations.0013_audit_chain_and_history_guards")
+    migration = importlib.import_module(
+        "evaluations.migrations.0013_audit_chain_and_history_guards"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM evaluations_auditentry")
         if not cursor.fetchone()[0]:
             return
-        cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'evaluations_auditentry_no_delete'")
+        cursor.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'evaluations_auditentry_no_delete'"
+        )
         guarded = cursor.fetchone()[0]
         cursor.execute("DROP TRIGGER IF EXISTS evaluations_auditentry_no_delete")
         try:

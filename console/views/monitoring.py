@@ -8,6 +8,7 @@ how anyone rated.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from console.access import (
     scope_enrollments,
 )
 from console.forms import RequiredReasonForm
+from evaluations import throttle
 from evaluations.models import Enrollment
 from monitoring import flags, holds
 
@@ -61,8 +63,18 @@ def campaign_monitoring(request, slug):
             "labels": flags.FLAG_LABELS,
             "t": _thresholds(),
             "blocker": holds.quarantine_blocker(campaign),
+            "code_surge": _code_surge(),
         },
     )
+
+
+def _code_surge() -> int | None:
+    """Wrong household codes typed city-wide this hour, when more than the alert
+    threshold (CODE_FAILURES_CITY_ALERT): someone may be guessing codes at scale."""
+    count = throttle.city_failures_this_hour()
+    if count is not None and count >= settings.CODE_FAILURES_CITY_ALERT:
+        return count
+    return None
 
 
 def _enrollment(request, slug, pk) -> Enrollment:
