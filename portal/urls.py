@@ -33,6 +33,11 @@ urlpatterns = [
         opendata_views.publication_receipts_csv,
         name="open_data_receipts",
     ),
+    path(
+        "open-data/<slug:slug>-notice.pdf",
+        opendata_views.publication_notice,
+        name="open_data_notice",
+    ),
     path("open-data/<slug:slug>.csv", opendata_views.publication_csv, name="open_data_csv"),
     path("open-data/<slug:slug>.json", opendata_views.publication_json, name="open_data_json"),
 ]
