@@ -180,6 +180,21 @@ class Campaign(models.Model):
         help_text=_("How long the preliminary list is open to objections (公示期)."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Holds are settled before anyone sees rates (issue 11): after the close, rates
+    # appear to staff only once the city has finalised the monitoring of the campaign
+    # (monitoring.holds.monitoring_finalise, audited with what was held and why).
+    monitoring_finalised_at = models.DateTimeField(
+        _("monitoring finalised"), null=True, blank=True, editable=False
+    )
+    monitoring_finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("monitoring finalised by"),
+    )
 
     objects = CampaignQuerySet.as_manager()
 
@@ -234,8 +249,14 @@ class Campaign(models.Model):
 
     @property
     def rates_visible(self) -> bool:
-        """Rates are nobody's business while residents can still rate (SPEC step 3)."""
-        return self.status not in (self.Status.DRAFT, self.Status.OPEN)
+        """Rates are nobody's business while residents can still rate (SPEC step 3),
+        nor after the close until the city has finalised the monitoring: holds are
+        decided while rates are still hidden, so no hold can be steered by watching
+        a rate move (issue 11)."""
+        return (
+            self.status not in (self.Status.DRAFT, self.Status.OPEN)
+            and self.monitoring_finalised_at is not None
+        )
 
     @property
     def threshold_basis_points(self) -> int:
@@ -464,6 +485,10 @@ class Rating(models.Model):
         verbose_name=_("held by"),
     )
     quarantine_reason = models.TextField(_("reason for holding"), blank=True)
+    # The monitoring's flags the rating carried when it was held (monitoring.flags),
+    # comma-separated: only a flagged rating can be held, and the public sees how many
+    # ratings were held with which flag.
+    quarantine_flags = models.CharField(_("flags when held"), max_length=100, blank=True)
 
     objects = RatingQuerySet.as_manager()
 

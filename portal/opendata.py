@@ -26,6 +26,8 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from evaluations.csv_export import FORMULA_START as _FORMULA_START
+from evaluations.csv_export import SafeCsvWriter
 from reviews.ballots import BALLOT_FIELDS, ballot_criteria, publication_ballots, receipt_hashes
 from reviews.models import Publication, PublicationEntry
 
@@ -57,7 +59,6 @@ ENTRY_FIELDS = [
 ]
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_data_publication(slug: str, revision: int | None = None) -> Publication | None:
@@ -166,22 +167,16 @@ def publication_json(publication: Publication) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _spreadsheet_safe(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; the JSON
-    keeps the text as it is."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def publication_csv(publication: Publication) -> bytes:
     """UTF-8 with a BOM (so that Excel reads the Chinese), a header row of the field
     names, one row per entry. Two queries."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    # The one CSV writer of every export (evaluations.csv_export); the JSON keeps the
+    # text as it is.
+    writer = SafeCsvWriter(out)
     writer.writerow(ENTRY_FIELDS)
     for record in publication_records(publication):
-        writer.writerow([_spreadsheet_safe(record[name]) for name in ENTRY_FIELDS])
+        writer.writerow([record[name] for name in ENTRY_FIELDS])
     return out.getvalue().encode("utf-8-sig")
 
 

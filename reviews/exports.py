@@ -12,7 +12,6 @@ draft or open, every function here raises tally.RatesNotAvailable.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from communities.models import District
+from evaluations.csv_export import SafeCsvWriter
 from evaluations.models import Campaign, Enrollment
 from evaluations.tally import RatesNotAvailable, TallyRow, percent_floor
 
@@ -56,7 +56,6 @@ SUMMARY_TOTAL = "合计"
 SUMMARY_SHEET = "汇总"
 _RATE_COLUMNS = {"满意率(%)", "参评率(%)"}
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -132,22 +131,16 @@ def campaign_results_rows(
     return rows
 
 
-def _safe_text(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def results_csv(
     campaign: Campaign, districts: QuerySet[District] | Iterable[District] | None = None
 ) -> bytes:
     """Every row in one file, UTF-8 with a BOM so that Excel reads the Chinese right."""
     rows = campaign_results_rows(campaign, districts)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(HEADERS)
     for row in rows:
-        writer.writerow([_safe_text(cell) for cell in row.cells()])
+        writer.writerow(row.cells())
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -12,7 +12,8 @@
        columns that legitimately change after a rating is given —
          * superseding: is_current true → false and superseded_at set once (a
            superseded rating never counts again);
-         * holds (暂扣): quarantined_at, quarantined_by_id, quarantine_reason;
+         * holds (暂扣): quarantined_at, quarantined_by_id, quarantine_reason and
+           quarantine_flags (added by 0014);
          * forgetting addresses (forget_rating_addresses): client_ip, user_agent
            and browser_id may only be erased (to NULL / empty).
        The overall answer, comment, receipt, code, enrollment, time and the
@@ -46,7 +47,8 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION manyi_rating_guard() RETURNS trigger AS $$
 DECLARE
     changeable text[] := ARRAY['is_current', 'superseded_at', 'quarantined_at',
-        'quarantined_by_id', 'quarantine_reason', 'client_ip', 'user_agent', 'browser_id'];
+        'quarantined_by_id', 'quarantine_reason', 'quarantine_flags', 'client_ip', 'user_agent',
+        'browser_id'];
 BEGIN
     IF (to_jsonb(NEW) - changeable) IS DISTINCT FROM (to_jsonb(OLD) - changeable) THEN
         RAISE EXCEPTION 'evaluations_rating: what a rating said, and when, never changes';
