@@ -36,6 +36,11 @@ urlpatterns = [
     # anti-fraud monitoring (issue 5): flags per community, hold for review, release
     path("campaigns/<slug:slug>/monitoring/", monitoring.campaign_monitoring, name="monitoring"),
     path(
+        "campaigns/<slug:slug>/monitoring/finalise/",
+        monitoring.monitoring_finalise,
+        name="monitoring_finalise",
+    ),
+    path(
         "campaigns/<slug:slug>/monitoring/<int:pk>/",
         monitoring.community_monitoring,
         name="monitoring_community",

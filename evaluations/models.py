@@ -208,6 +208,13 @@ class Campaign(models.Model):
             ("publish_list", _("Publish the preliminary and the final list")),
             ("withdraw_entry", _("Withdraw a published entry")),
             ("export_results", _("Export campaign results")),
+            (
+                "finalise_monitoring",
+                _(
+                    "Finalise a campaign's monitoring; approve, as the second city account, "
+                    "a hold or release after it"
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,6 +28,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='campaign',
+            options={'ordering': ['-opens_at'], 'permissions': [('manage_campaign', 'Create campaigns, enroll communities, open and close rating'), ('approve_recommendation', 'Approve or return district recommendations'), ('publish_list', 'Publish the preliminary and the final list'), ('withdraw_entry', 'Withdraw a published entry'), ('export_results', 'Export campaign results'), ('finalise_monitoring', "Finalise a campaign's monitoring; approve, as the second city account, a hold or release after it")], 'verbose_name': 'campaign', 'verbose_name_plural': 'campaigns'},
+        ),
         migrations.AddField(
             model_name='campaign',
             name='monitoring_finalised_at',
