@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Count, F, FilteredRelation, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PropertyCompany
@@ -265,6 +265,15 @@ class Campaign(models.Model):
             and self.monitoring_finalised_at is not None
         )
 
+    def rates_refusal(self) -> str:
+        """Why rates are not shown now (when rates_visible is False)."""
+        if self.status in (self.Status.DRAFT, self.Status.OPEN):
+            return gettext("Rates are not shown while the campaign is open; only turnout is.")
+        return gettext(
+            "Rates are shown once the city has finalised the monitoring of this campaign: "
+            "holds are settled while nobody can see rates."
+        )
+
     @property
     def threshold_basis_points(self) -> int:
         return int(self.threshold_percent * 100)
@@ -322,9 +331,7 @@ class EnrollmentQuerySet(models.QuerySet):
         order give it again.
         """
         if not campaign.rates_visible:
-            raise RatesNotAvailable(
-                _("Rates are not shown while the campaign is open; only turnout is.")
-            )
+            raise RatesNotAvailable(campaign.rates_refusal())
         return (
             self.filter(campaign=campaign)
             .annotate(counted=FilteredRelation("ratings", condition=counted_q("ratings__")))

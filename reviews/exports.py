@@ -98,9 +98,7 @@ def campaign_results_rows(
 ) -> list[ResultRow]:
     """One row per enrollment of the campaign, in the given districts (None: all)."""
     if not campaign.rates_visible:
-        raise RatesNotAvailable(
-            _("Rates are not shown while the campaign is open; only turnout is.")
-        )
+        raise RatesNotAvailable(campaign.rates_refusal())
     enrollments = (
         Enrollment.objects.with_tally(campaign)
         .select_related("community__district", "community__street", "company")

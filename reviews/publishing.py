@@ -102,6 +102,8 @@ def publication_publish_preliminary(campaign: Campaign, *, actor, now=None) -> P
         )
     if campaign.publications.exists():
         raise PublicationRefused(_("The preliminary list has already been published."))
+    if not campaign.rates_visible:
+        raise PublicationRefused(campaign.rates_refusal())
     enrollments = campaign.enrollments.select_related(
         "community__district", "community__street", "company"
     )

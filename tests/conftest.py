@@ -86,6 +86,10 @@ def make_campaign(slug="test-campaign", status=Campaign.Status.OPEN, **kwargs) -
         min_responses=1,
         min_coverage_percent=0,
     )
+    if status in (Campaign.Status.CLOSED, Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED):
+        # A campaign made past its close has its monitoring finalised (rates visible)
+        # unless the test says otherwise.
+        defaults["monitoring_finalised_at"] = now
     defaults.update(kwargs)
     campaign = Campaign.objects.create(slug=slug, **defaults)
     campaign_apply_default_rules(campaign)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection, Publication
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
@@ -203,6 +204,7 @@ def test_the_console_explains_why_an_enrollment_cannot_be_recommended(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=17, unsatisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     login(client, qiaokou_reviewer)
     detail = page(client.get(reverse("console:enrollment", args=[enrollment.pk])))
     assert "该小区暂不能推荐" in detail
@@ -244,6 +246,7 @@ def test_objections_are_rate_limited_per_address(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=5)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)
@@ -276,6 +279,7 @@ def _world(n, qiaokou, company, city_officer, qiaokou_reviewer):
         enrollment = enrollment_create(campaign, community)
         add_ratings(enrollment, satisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
     for enrollment in campaign.enrollments.all():
         for rule in rules:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from communities.models import PropertyCompany
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
 from showcases.services import reply_submit, showcase_item_submit
@@ -94,6 +95,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(
             enrollment, rule, actor=qiaokou_reviewer, met=True, evidence=private_photo(photo())

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from console.models import StaffProfile
+from monitoring.holds import monitoring_finalise
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,7 @@ def test_the_demo_can_end_a_notice_period_only_with_debug(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)

@@ -27,6 +27,7 @@ from evaluations.models import (
 )
 from evaluations.tally import campaign_tally, campaign_turnout
 from monitoring import flags, holds
+from monitoring.holds import monitoring_finalise
 from reviews.ballots import publication_ballots
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
@@ -344,6 +345,7 @@ def closed(campaign, watched, city_officer):
     browser."""
     suspicious = craft(watched, 3, browser="Collector00000001", overall="unsatisfied")
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     campaign.refresh_from_db()
     return suspicious
 

@@ -13,6 +13,7 @@ from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.households import codes_issue
 from evaluations.models import Campaign, Rating
+from monitoring.holds import monitoring_finalise
 from portal.opendata import ENTRY_FIELDS
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Publication, PublicationEntry
@@ -70,6 +71,7 @@ def loser(campaign, qiaokou, company):
 @pytest.fixture
 def preliminary(winner, loser, campaign, qiaokou_reviewer, city_officer):
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     check_all(winner, qiaokou_reviewer)
     enrollment_recommend(winner, actor=qiaokou_reviewer, reason="五个到位均已核实")
     enrollment_approve(winner, actor=city_officer)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from communities.models import Community, PropertyCompany, Street
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import (
     enrollment_approve,
     enrollment_recommend,
@@ -34,6 +35,7 @@ def publish(campaign, ratings, city, reviewer, rejected=()):
         enrollments[community.pk] = enrollment = enrollment_create(campaign, community)
         add_ratings(enrollment, satisfied=satisfied, unsatisfied=unsatisfied)
     campaign_transition(campaign, "close", actor=city)
+    monitoring_finalise(campaign, actor=city)
     rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
     for community in ratings:
         enrollment = enrollments[community.pk]

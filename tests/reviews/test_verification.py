@@ -21,6 +21,7 @@ from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.households import codes_issue
 from evaluations.models import Rating, RatingAnswer
 from evaluations.ratings import rating_submit
+from monitoring.holds import monitoring_finalise
 from reviews import ballots
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Publication
@@ -87,6 +88,7 @@ def loser(campaign, qiaokou, company):
 def final(rated, loser, campaign, qiaokou_reviewer, city_officer):
     winner = rated["enrollment"]
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(winner, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(winner, actor=qiaokou_reviewer)

@@ -23,6 +23,7 @@ from console.models import StaffProfile
 from demo import images as demo_images
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_preliminary
 from showcases import services as showcases
@@ -682,6 +683,7 @@ def published(community, city_officer, qiaokou_reviewer):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)
