@@ -124,16 +124,6 @@ def ratings_quarantine(
         raise QuarantineRefused(blocker)
     approval = _require_second_account(campaign, actor, approver)
     ratings = _chosen(enrollment, rating_ids)
-    flagged = {item.rating.pk: item.flags for item in enrollment_flagged_ratings(enrollment)}
-    unflagged = [r for r in ratings if r.pk not in flagged and r.quarantined_at is None]
-    if unflagged:
-        raise QuarantineRefused(
-            _(
-                "Only a rating the monitoring flags can be held; not flagged: %(ids)s; "
-                "nothing was changed."
-            )
-            % {"ids": "、".join(f"#{r.pk}" for r in unflagged)}
-        )
     held = [r for r in ratings if r.quarantined_at is not None]
     if held:
         raise QuarantineRefused(
@@ -148,6 +138,16 @@ def ratings_quarantine(
                 "%(ids)s; nothing was changed."
             )
             % {"ids": "、".join(f"#{r.pk}" for r in superseded)}
+        )
+    flagged = {item.rating.pk: item.flags for item in enrollment_flagged_ratings(enrollment)}
+    unflagged = [r for r in ratings if r.pk not in flagged and r.quarantined_at is None]
+    if unflagged:
+        raise QuarantineRefused(
+            _(
+                "Only a rating the monitoring flags can be held; not flagged: %(ids)s; "
+                "nothing was changed."
+            )
+            % {"ids": "、".join(f"#{r.pk}" for r in unflagged)}
         )
     now = now or timezone.now()
     for rating in ratings:
