@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from evaluations.audit import audit_record, require_reason
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry, Campaign, Enrollment, Rating
+from evaluations.signals import campaign_changed
 from monitoring.flags import ACTION_LIMIT, FLAG_LABELS, enrollment_flagged_ratings
 
 FINALISE_PERMISSION = "evaluations.finalise_monitoring"
@@ -171,6 +172,7 @@ def ratings_quarantine(
             ),
             reason=reason,
         )
+    _announce_if_public(campaign)
     return len(ratings)
 
 
@@ -209,7 +211,15 @@ def ratings_release(
             new=_("counted") if rating.is_current else _("superseded"),
             reason=reason,
         )
+    _announce_if_public(campaign)
     return len(ratings)
+
+
+def _announce_if_public(campaign: Campaign) -> None:
+    """After the monitoring is finalised, holds are public: the pages that show them
+    (the community page, open data) are told to refresh."""
+    if campaign.monitoring_finalised_at is not None:
+        transaction.on_commit(lambda: campaign_changed.send(sender=Campaign, campaign=campaign))
 
 
 def _split(rating: Rating) -> list[str]:

@@ -28,13 +28,15 @@ from django.utils import timezone
 
 from evaluations.csv_export import FORMULA_START as _FORMULA_START
 from evaluations.csv_export import SafeCsvWriter
+from monitoring import holds
 from reviews.ballots import BALLOT_FIELDS, ballot_criteria, publication_ballots, receipt_hashes
 from reviews.models import Publication, PublicationEntry
 
 # 2: adds `ratings_digest` to `publication` and `revisions[]` (nothing renamed).
 # 3: adds `audit_head` to `publication` and `revisions[]`, and `ballot_criteria` (the
 #    criterion codes in the order of a ballot's answers); the ballots file loses
-#    `code_hash` and `receipt` (receipt hashes are a file of their own).
+#    `code_hash` and `receipt` (receipt hashes are a file of their own); adds
+#    `held_ratings` (per entry and flag, how many ratings are held for review).
 SCHEMA_VERSION = 3
 
 # One row of the CSV, one object of the JSON "entries": names are stable.
@@ -159,7 +161,32 @@ def publication_document(publication: Publication) -> dict[str, Any]:
             for r in revisions
         ],
         "entries": publication_records(publication),
+        "held_ratings": held_ratings(publication),
     }
+
+
+def held_ratings(publication: Publication) -> list[dict[str, Any]]:
+    """How many ratings of each entry are held for review, per flag of the monitoring
+    (issue 11: holds are public). Two queries."""
+    names = {
+        enrollment_id: (district_code, community_name)
+        for enrollment_id, district_code, community_name in publication.entries.values_list(
+            "enrollment_id", "district_code", "community_name"
+        )
+    }
+    rows = []
+    for enrollment_id, flags in sorted(holds.held_counts(list(names)).items()):
+        district_code, community_name = names[enrollment_id]
+        for flag, count in sorted(flags.items()):
+            rows.append(
+                {
+                    "district_code": district_code,
+                    "community_name": community_name,
+                    "flag": flag,
+                    "count": count,
+                }
+            )
+    return rows
 
 
 def publication_json(publication: Publication) -> bytes:

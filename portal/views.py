@@ -23,6 +23,8 @@ from django.views.decorators.http import condition, require_safe
 from communities.models import Community, District, PropertyCompany
 from evaluations.forms import CodeForm
 from evaluations.models import Campaign, Criterion
+from monitoring import holds
+from monitoring.flags import FLAG_LABELS
 from portal import pagecache
 from portal import queries as portal
 from reviews.models import PublicationEntry, ReviewCheck
@@ -222,6 +224,14 @@ def community_page(request, pk):
         .select_related("publication__campaign", "enrollment")
         .order_by("-publication__published_at")
     )
+    # How many ratings are held, with which flag: public once the monitoring is
+    # finalised (issue 11); every hold after it needed a second city account.
+    held = holds.held_counts([e.enrollment_id for e in entries])
+    for entry in entries:
+        entry.held_ratings = sorted(
+            (str(FLAG_LABELS.get(flag, flag)), n)
+            for flag, n in held.get(entry.enrollment_id, {}).items()
+        )
     context = {"community": community, "entries": entries}
     featured = next((e for e in entries if e.status == PublicationEntry.Status.LISTED), None)
     featured = featured or (entries[0] if entries else None)

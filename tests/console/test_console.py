@@ -89,13 +89,21 @@ def test_the_whole_programme_through_the_console(
     # While open the console shows turnout, never rates.
     add_ratings(enrollment, satisfied=28, unsatisfied=2)
     detail = page(client.get(reverse("console:campaign", args=["2027"])))
-    assert "任何人都看不到满意率" in detail and "93.3%" not in detail
+    assert "评议期间不显示满意率" in detail and "93.3%" not in detail
     detail = page(client.get(reverse("console:enrollment", args=[enrollment.pk])))
     assert "30" in detail and "93.3%" not in detail
 
     client.post(reverse("console:campaign_transition", args=["2027", "close"]))
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.CLOSED
+
+    # Closed: rates stay hidden until the city finalises the monitoring (issue 11).
+    detail = page(client.get(reverse("console:campaign", args=["2027"])))
+    assert "确认完成本次活动的异常监测后才显示满意率" in detail and "93.3%" not in detail
+    response = client.post(reverse("console:monitoring_finalise", args=["2027"]), follow=True)
+    assert "异常监测已确认完成" in page(response)
+    campaign.refresh_from_db()
+    assert campaign.monitoring_finalised_at is not None
 
     # The Qiaokou reviewer checks the rules, sees the rate, and recommends.
     login(client, qiaokou_reviewer)

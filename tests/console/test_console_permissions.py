@@ -78,6 +78,9 @@ TABLE = [
     # districts; holding is refused in the page once the preliminary list is out (302)
     ("console:monitoring", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
+    # the city only; the campaign of the table is past the notice, so the city's POST is
+    # refused in the page (already finalised) and redirected
+    ("console:monitoring_finalise", "slug", "post", [302, 403, 302, 403, 403, 403, 403]),
     ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member

@@ -114,7 +114,7 @@ def get_csv_rows(client, slug=SLUG, **params):
 
 def test_the_json_holds_the_final_list_its_revision_and_the_campaigns_rules(client, final):
     document = get_json(client)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["campaign"] == {
         "slug": SLUG,
         "name": "疫情防控期间全市物业服务“群众满意小区”",
@@ -138,6 +138,7 @@ def test_the_json_holds_the_final_list_its_revision_and_the_campaigns_rules(clie
         "published_at": published_at,
         "change_note": "",
         "ratings_digest": final.ratings_digest,
+        "audit_head": final.audit_head,
     }
     assert (
         len(final.ratings_digest) == 64
@@ -276,7 +277,7 @@ def test_open_data_is_cacheable_and_readable_from_any_origin(client, final, exte
     assert response["Access-Control-Allow-Origin"] == "*"
     assert response["Last-Modified"] == http_date(final.published_at.timestamp())
     etag = response["ETag"]
-    assert etag == f'"v2-{final.pk}-r1"'
+    assert etag == f'"v3-{final.pk}-r1"'
 
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""

@@ -268,7 +268,7 @@ PUBLIC_QUERIES = {
     "search": 4,
     "company": 3,
     "community": 8,
-    "open_data": 4,
+    "open_data": 5,  # + the ballot criteria (issue 11)
     "open_data_csv": 2,
     "open_data_index": 1,
 }
