@@ -1,10 +1,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
+from config.converters import IdConverter
 from evaluations import views as evaluation_views
+
+# Before the apps' URLs are included: they use <id:…> for database ids.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("healthz", evaluation_views.healthz, name="healthz"),
