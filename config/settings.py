@@ -49,6 +49,15 @@ if PRODUCTION:
             )
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off when MANYI_PRODUCTION is set.")
+    # Rate limits, the wrong-code counters and the page cache must be shared by every
+    # app server: a per-process cache would give each worker its own limits (issue 11).
+    if not env.str("REDIS_URL", default="") and not env.str("CACHE_URL", default="").startswith(
+        ("redis://", "rediss://", "memcache://", "pymemcache://")
+    ):
+        raise ImproperlyConfigured(
+            "REDIS_URL is missing: production needs a cache shared by every app server "
+            "(limits and counters would otherwise be per worker). Set REDIS_URL."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
