@@ -261,7 +261,11 @@ CODE_FAILURES_CITY_ALERT = env.int("CODE_FAILURES_CITY_ALERT", default=2000)
 FAILED_CODE_RETENTION_DAYS = env.int("FAILED_CODE_RETENTION_DAYS", default=30)
 # Photos (showcases): decoded by Pillow, bounded, re-encoded without metadata.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
-PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=24_000_000)
+# Photos decoded at once per process, and how long an upload waits for its turn
+# before "busy, try again" (uploads.photos.decode_slot).
+PHOTO_CONCURRENT_DECODES = env.int("PHOTO_CONCURRENT_DECODES", default=2)
+PHOTO_DECODE_WAIT_SECONDS = env.float("PHOTO_DECODE_WAIT_SECONDS", default=10.0)
 PHOTO_UPLOADS_RATE = env("PHOTO_UPLOADS_RATE", default="60/h")
 # Receipt checks (/receipts/check/), per client address.
 RECEIPT_CHECKS_RATE = env("RECEIPT_CHECKS_RATE", default="30/m")
