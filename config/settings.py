@@ -117,6 +117,8 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Before the password is checked: an account locked across addresses.
+    "console.staff_security.AccountLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -234,13 +236,16 @@ PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-m
 LOGIN_URL = "console:login"
 
 # Staff login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
-# user name from one address, that pair is refused until the cool-off has passed.
-# Keyed on the pair so that nobody can lock a colleague out from elsewhere.
+# user name from one address (IPv6: one /64), that pair is refused until the cool-off
+# has passed. Across addresses, STAFF_ACCOUNT_FAILURE_LIMIT wrong passwords within the
+# cool-off lock the account itself (console.staff_security): 40 wrong passwords from
+# 10 addresses no longer leave the right one open.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+STAFF_ACCOUNT_FAILURE_LIMIT = env.int("STAFF_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
 LOGIN_REDIRECT_URL = "console:dashboard"
 
@@ -248,7 +253,7 @@ LOGIN_REDIRECT_URL = "console:dashboard"
 # Behind a trusted reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 # The staff login lockout keys on the same client address (config/client_ip.py).
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "console.staff_security.lockout_address"
 # Limits for wrong household codes, per client address: past either, a wrong code is
 # answered "too many wrong codes from this network" (a valid code always opens its
 # page: evaluations.throttle). City-wide, more wrong codes than CODE_FAILURES_CITY_ALERT
