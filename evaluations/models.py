@@ -18,15 +18,22 @@ from django.db import models
 from django.db.models import Count, F, FilteredRelation, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PropertyCompany
 
 from .audit_actions import AUDIT_ACTIONS, AUDIT_TEXT_ACTIONS
 from .codes import format_code
+from .rates import rates_refusal
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+FINALISE_MONITORING = _(
+    "Finalise a campaign's monitoring; approve, as the second city account, a hold or "
+    "release after it"
+)
 
 
 class RatesNotAvailable(Exception):
@@ -180,21 +187,14 @@ class Campaign(models.Model):
         help_text=_("How long the preliminary list is open to objections (公示期)."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    # Holds are settled before anyone sees rates (issue 11): after the close, rates
-    # appear to staff only once the city has finalised the monitoring of the campaign
-    # (monitoring.holds.monitoring_finalise, audited with what was held and why).
+    # Rates shown after the close only once the monitoring is finalised (issue 11).
     monitoring_finalised_at = models.DateTimeField(
         _("monitoring finalised"), null=True, blank=True, editable=False
     )
     monitoring_finalised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name=_("monitoring finalised by"),
-    )
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("monitoring finalised by"),
+    )  # fmt: skip
 
     objects = CampaignQuerySet.as_manager()
 
@@ -208,13 +208,7 @@ class Campaign(models.Model):
             ("publish_list", _("Publish the preliminary and the final list")),
             ("withdraw_entry", _("Withdraw a published entry")),
             ("export_results", _("Export campaign results")),
-            (
-                "finalise_monitoring",
-                _(
-                    "Finalise a campaign's monitoring; approve, as the second city account, "
-                    "a hold or release after it"
-                ),
-            ),
+            ("finalise_monitoring", FINALISE_MONITORING),
         ]
         constraints = [
             models.CheckConstraint(
@@ -256,23 +250,15 @@ class Campaign(models.Model):
 
     @property
     def rates_visible(self) -> bool:
-        """Rates are nobody's business while residents can still rate (SPEC step 3),
-        nor after the close until the city has finalised the monitoring: holds are
-        decided while rates are still hidden, so no hold can be steered by watching
-        a rate move (issue 11)."""
+        """Not while residents can rate (SPEC step 3), nor before the city has finalised
+        the monitoring: no hold can be steered by watching a rate move (issue 11)."""
         return (
             self.status not in (self.Status.DRAFT, self.Status.OPEN)
             and self.monitoring_finalised_at is not None
         )
 
     def rates_refusal(self) -> str:
-        """Why rates are not shown now (when rates_visible is False)."""
-        if self.status in (self.Status.DRAFT, self.Status.OPEN):
-            return gettext("Rates are not shown while the campaign is open; only turnout is.")
-        return gettext(
-            "Rates are shown once the city has finalised the monitoring of this campaign: "
-            "holds are settled while nobody can see rates."
-        )
+        return rates_refusal(self.status)
 
     @property
     def threshold_basis_points(self) -> int:
@@ -499,9 +485,7 @@ class Rating(models.Model):
         verbose_name=_("held by"),
     )
     quarantine_reason = models.TextField(_("reason for holding"), blank=True)
-    # The monitoring's flags the rating carried when it was held (monitoring.flags),
-    # comma-separated: only a flagged rating can be held, and the public sees how many
-    # ratings were held with which flag.
+    # The monitoring's flags when held, comma-separated (only a flagged rating is held).
     quarantine_flags = models.CharField(_("flags when held"), max_length=100, blank=True)
 
     objects = RatingQuerySet.as_manager()
@@ -594,9 +578,7 @@ class FailedCodeAttempt(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when and why, as a hash chain. Append-only: the database refuses
-    updates, deletes and truncation (triggers, migrations 0004 and 0013) and, on
-    SQLite, an INSERT OR REPLACE over an existing entry; no code path offers them."""
+    """Who did what, when and why: a hash chain, append-only down to the database."""
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -619,8 +601,7 @@ class AuditEntry(models.Model):
     old_value = models.CharField(_("before"), max_length=300, blank=True)
     new_value = models.CharField(_("after"), max_length=300, blank=True)
     reason = models.TextField(_("why"), blank=True)
-    # The hash chain (evaluations.audit_chain): the hash of the entry before, and of
-    # this one's canonical content including prev_hash.
+    # The hash chain (evaluations.audit_chain).
     prev_hash = models.CharField(_("previous entry's hash"), max_length=64, editable=False)
     entry_hash = models.CharField(_("entry hash"), max_length=64, editable=False)
 
@@ -629,7 +610,7 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         constraints = [
-            # No two entries follow the same one: the chain cannot fork.
+            # No two entries follow one: the chain cannot fork.
             models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_no_fork"),
         ]
 

@@ -267,8 +267,8 @@ PUBLIC_QUERIES = {
     "district": 5,
     "search": 4,
     "company": 3,
-    "community": 8,
-    "open_data": 5,  # + the ballot criteria (issue 11)
+    "community": 9,  # + how many ratings are held, per flag (issue 11)
+    "open_data": 7,  # + the ballot criteria and the held ratings (issue 11)
     "open_data_csv": 2,
     "open_data_index": 1,
 }

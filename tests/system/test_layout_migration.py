@@ -84,6 +84,16 @@ def latest() -> list[tuple[str, str]]:
     return _leaves()
 
 
+# The split itself: the first migrations of the new layout. Later migrations (issue 11's
+# audit chain and monitoring fields add columns) are not part of what is tested here.
+SPLIT = [
+    ("evaluations", "0012_models_moved_to_their_apps"),
+    ("reviews", "0001_initial"),
+    ("showcases", "0001_initial"),
+    ("console", "0001_initial"),
+]
+
+
 def applied() -> set[tuple[str, str]]:
     return set(MigrationLoader(connection, ignore_no_migrations=True).applied_migrations)
 
@@ -435,9 +445,9 @@ def test_a_database_of_the_old_layout_keeps_every_row_after_the_split(layout_mig
         assert rows_before[table], table
     assert rows_before["evaluations_staffprofile_districts"]
 
-    new = layout_migrator.apply_tested_migration(latest())
+    new = layout_migrator.apply_tested_migration(SPLIT)
 
-    assert applied() >= set(latest())
+    assert applied() >= set(SPLIT)
     assert not {app for app, model in new.models if app == "evaluations" and model in MOVED}
     # Every row of every table, as it was: the split touched no table.
     assert table_rows() == rows_before
@@ -508,7 +518,8 @@ def test_migrating_back_to_the_old_layout_keeps_every_row(layout_migrator):
     old = migrate_to_old_layout(layout_migrator)
     made = make_old_rows(old.apps)
     types_old = content_types()
-    call_command("migrate", verbosity=0)  # forward, post_migrate and all, as deployed
+    for app, name in SPLIT:  # forward to the split, post_migrate and all, as deployed
+        call_command("migrate", app, name, verbosity=0)
     rows_forward = table_rows()
     assert_content_types_moved(types_old)
 

@@ -147,9 +147,12 @@ def test_open_data_holds_nothing_unpublished(client, final_with_withdrawal, two_
     for text in texts:
         assert "异议：" not in text and "王" not in text
         assert "household_code" not in text and "comment" not in text
-    assert set(texts[3].split()[1:]) <= {  # only hex digests in the receipts file
-        line for line in texts[3].split()[1:] if len(line) == 64
-    }
+    assert (
+        set(texts[3].split()[1:])
+        <= {  # only hex digests in the receipts file
+            line for line in texts[3].split()[1:] if len(line) == 64
+        }
+    )
 
 
 def test_the_open_data_index_lists_no_campaign_with_only_a_preliminary_list(client, two_districts):
