@@ -362,7 +362,9 @@ def assert_rows_kept(state_apps, made, *, label=new_label) -> None:
     """Each row written by the old layout, read with the models of `state_apps` (the new
     apps' for the moved ones), has its id and every value."""
     for name, (old_label, pk, row) in made.items():
-        assert values(state_apps.get_model(label(old_label)), pk) == row, name
+        got = values(state_apps.get_model(label(old_label)), pk)
+        # Columns added after the split (issue 11) are not the split's business.
+        assert {key: got.get(key) for key in row} == row, name
 
 
 def assert_content_types_moved(before: dict[int, tuple[str, str]]) -> None:
@@ -495,7 +497,8 @@ def test_a_database_of_the_old_layout_keeps_every_row_after_the_split(layout_mig
         (AppStaffProfile, "company_profile"),
     ]:
         _label, pk, row = made[name]
-        assert values(model, pk) == row, name
+        got = values(model, pk)  # the app's model: columns of later migrations too
+        assert {key: got.get(key) for key in row} == row, name
         content_type = ContentType.objects.get_for_model(model)
         assert content_type.pk == next(
             pk
@@ -518,8 +521,11 @@ def test_migrating_back_to_the_old_layout_keeps_every_row(layout_migrator):
     old = migrate_to_old_layout(layout_migrator)
     made = make_old_rows(old.apps)
     types_old = content_types()
-    for app, name in SPLIT:  # forward to the split, post_migrate and all, as deployed
-        call_command("migrate", app, name, verbosity=0)
+    call_command("migrate", verbosity=0)  # forward, post_migrate and all, as deployed
+    # … and back to the split itself: the later migrations (issue 11) unapplied, so that
+    # the rows compared below have the split's columns.
+    call_command("migrate", "reviews", "0001_initial", verbosity=0)
+    call_command("migrate", "evaluations", "0012_models_moved_to_their_apps", verbosity=0)
     rows_forward = table_rows()
     assert_content_types_moved(types_old)
 
