@@ -114,7 +114,8 @@ def lockout_address(request) -> str | None:
 
     address = client_ip(request)
     if address and ":" in address:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        # The network's first address stands for the /64 (a valid address to store).
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
     return address
 
 
