@@ -313,7 +313,7 @@ def write_markdown(r: dict) -> str:  # noqa: C901 — one document, read top to 
     w("")
     w(
         f"wrk sent {ver['sent']:,} POSTs with distinct codes; {ver['answered']:,} were "
-        f"answered with a receipt (302 to `/receipts/…/`). In the database afterwards: "
+        f"answered with a receipt (302 to `/receipts/thanks/`, the receipt in its handover cookie). In the database afterwards: "
         f"{ver['in_database']:,} ratings in the open campaign (before: none); all "
         f"ratings (counted and history) {ver['ratings_before']:,} → {ver['ratings_after']:,}."
     )

@@ -990,12 +990,16 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
     aconn = connect(url)
     rcur = rconn.cursor()
     acur = aconn.cursor()
+    # Ratings and answers are history: their triggers refuse TRUNCATE (evaluations 0013).
+    # The benchmark builds its city as a superuser, which may step past them here.
+    for cur in (rcur, acur):
+        cur.execute("SET session_replication_role = replica")
     rcur.execute("TRUNCATE evaluations_rating")
     acur.execute("TRUNCATE evaluations_ratinganswer")
     rcopy_cm = rcur.copy(
         "COPY evaluations_rating (id, overall, comment, receipt, submitted_at, is_current, "
         "superseded_at, client_ip, user_agent, enrollment_id, household_code_id, browser_id, "
-        "quarantine_reason) "
+        "quarantine_reason, quarantine_flags) "
         "FROM STDIN WITH (FREEZE)"
     )
     acopy_cm = acur.copy(
@@ -1026,7 +1030,7 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
                 superseded += 1
                 earlier = ANSWERS[randrange(3)]
                 rbuf.append(
-                    f"{rid}\t{earlier}\t\t{'R' + receipts[rpos : rpos + 15]}\t{stamp(max(0, k - 500))}\tf\t{when}\t\\N\t\t{eid}\t{code_id}\t\t\n"
+                    f"{rid}\t{earlier}\t\t{'R' + receipts[rpos : rpos + 15]}\t{stamp(max(0, k - 500))}\tf\t{when}\t\\N\t\t{eid}\t{code_id}\t\t\t\n"
                 )
                 rpos += 15
                 x0, x1, x2, x3, x4 = patterns[earlier][randrange(512)]
@@ -1041,7 +1045,7 @@ def copy_ratings(url, rng, communities, code_start, criteria, opens, closes) -> 
                 with_comment += 1
                 comment = COMMENTS[overall][randrange(2)]
             rbuf.append(
-                f"{rid}\t{overall}\t{comment}\t{'R' + receipts[rpos : rpos + 15]}\t{when}\tt\t\\N\t\\N\t\t{eid}\t{code_id}\t\t\n"
+                f"{rid}\t{overall}\t{comment}\t{'R' + receipts[rpos : rpos + 15]}\t{when}\tt\t\\N\t\\N\t\t{eid}\t{code_id}\t\t\t\n"
             )
             rpos += 15
             x0, x1, x2, x3, x4 = patterns[overall][randrange(512)]

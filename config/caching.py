@@ -30,7 +30,9 @@ from django_redis.exceptions import ConnectionInterrupted
 logger = logging.getLogger("manyi.cache")
 
 # Client methods that do not talk to Redis (or must run even while it is down).
-_LOCAL = frozenset({"close", "make_key", "reverse_key", "get_client", "connect", "encode", "decode"})
+_LOCAL = frozenset(
+    {"close", "make_key", "reverse_key", "get_client", "connect", "encode", "decode"}
+)
 
 
 def redis_cache(location: str, *, socket_timeout: float = 0.05, retry_seconds: float = 5.0) -> dict:

@@ -43,7 +43,9 @@ def _ipv6(match: re.Match) -> str:
 def scrub(text: str) -> str:
     if not isinstance(text, str):
         return text
-    text = _PATHS.sub(lambda m: m.group(1) + ("[code]" if m.group(1) == "/r/" else "[receipt]"), text)
+    text = _PATHS.sub(
+        lambda m: m.group(1) + ("[code]" if m.group(1) == "/r/" else "[receipt]"), text
+    )
     text = _PARAMS.sub(r"\1[…]", text)
     text = _RECEIPT.sub("[receipt]", text)
     text = _CODE.sub("[code]", text)

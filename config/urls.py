@@ -2,13 +2,17 @@ import re
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from config import health, metrics
+from config.converters import IdConverter
 
 # A database outage is a 503 page ("try again shortly"), not a 500 (config/health.py).
 handler500 = "config.health.server_error"
+
+# Before the apps' URLs are included: they use <id:…> for database ids.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -94,6 +94,34 @@ class RequiredReasonForm(forms.Form):
     )
 
 
+class SecondApprovalForm(RequiredReasonForm):
+    """After the monitoring is finalised, a hold or release needs a second city
+    account: its holder signs in on this form, beside the first."""
+
+    approver_username = forms.CharField(label=_("Second city account"), max_length=150)
+    approver_password = forms.CharField(
+        label=_("Its password"), max_length=200, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        from django.contrib.auth import authenticate
+
+        data = super().clean()
+        username, password = data.get("approver_username"), data.get("approver_password")
+        if username and password:
+            approver = authenticate(self.request, username=username, password=password)
+            if approver is None:
+                raise forms.ValidationError(
+                    _("The second account's name or password is not right; nothing was changed.")
+                )
+            data["approver"] = approver
+        return data
+
+
 class EnrollDistrictForm(forms.Form):
     district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.all())
 

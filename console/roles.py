@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluations.view_enrollment",
         "showcases.moderate_showcase",
         "evaluations.monitor_ratings",
+        "evaluations.finalise_monitoring",
         "communities.add_community",
         "communities.change_community",
         "communities.add_propertycompany",

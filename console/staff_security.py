@@ -8,6 +8,12 @@
 - Second factor: an account with a confirmed TOTP device (django-otp) must enter
   a code after its password before any console or admin page; with
   STAFF_OTP_REQUIRED_FOR_CITY, city accounts without one must enrol first.
+- Login lockout, two ways (issue 11): per (account, address) by django-axes
+  (AXES_FAILURE_LIMIT, IPv6 addresses grouped by /64: lockout_address), and per
+  account across every address (STAFF_ACCOUNT_FAILURE_LIMIT wrong passwords within
+  the cool-off lock the account wherever they came from: distributed guessing from
+  many addresses gets nowhere). The account limit is higher, so a colleague typing
+  wrong passwords elsewhere does not lock the account at once.
 - Passwords: 12 to 128 characters, no runs like "123456789012" or "aaaaaaaaaaaa"
   (as NIST SP 800-63B asks), with Django's common-password and similarity
   validators (AUTH_PASSWORD_VALIDATORS); no composition rules.
@@ -16,6 +22,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 
 from django.conf import settings
@@ -40,6 +47,101 @@ ACTIVITY_RESOLUTION_SECONDS = 60
 
 def _now() -> int:
     return int(time.time())
+
+
+# --- the login lockout per account, across addresses -------------------------------------
+
+ACCOUNT_FAILURES_KEY = "staff-login-failures:{username}"
+logger = logging.getLogger(__name__)
+
+
+def _account_key(username: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(str(username).strip().casefold().encode()).hexdigest()[:32]
+    return ACCOUNT_FAILURES_KEY.format(username=digest)
+
+
+def _cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def account_locked(username: str) -> bool:
+    """True once the account has had STAFF_ACCOUNT_FAILURE_LIMIT wrong passwords within
+    the cool-off, from whatever addresses. Fails open when the cache is down (the
+    per-address lockout, in the database, still holds)."""
+    from django.core.cache import cache
+
+    if not username or not getattr(settings, "AXES_ENABLED", True):
+        return False
+    try:
+        failures = int(cache.get(_account_key(username)) or 0)
+    except Exception:
+        return False
+    return failures >= int(getattr(settings, "STAFF_ACCOUNT_FAILURE_LIMIT", 20))
+
+
+def _count_account_failure(sender, credentials, request=None, **kwargs) -> None:
+    from django.core.cache import cache
+
+    username = (credentials or {}).get("username")
+    if not username:
+        return
+    key = _account_key(username)
+    try:
+        if not cache.add(key, 1, timeout=_cooloff_seconds()):
+            cache.incr(key)
+    except Exception:  # the cache is down: the per-address lockout still holds
+        logger.exception("staff account lockout counter unavailable")
+
+
+def _forget_account_failures(sender, request, user, **kwargs) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.delete(_account_key(user.get_username()))
+    except Exception:
+        logger.exception("staff account lockout counter unavailable")
+
+
+def lockout_address(request) -> str | None:
+    """The address the per-address lockout keys on: the client's, with an IPv6
+    address reduced to its /64 network (one subscriber's whole prefix counts as one
+    address, as a home or a phone is given a /64)."""
+    import ipaddress
+
+    from config.client_ip import client_ip
+
+    address = client_ip(request)
+    if address and ":" in address:
+        # The network's first address stands for the /64 (a valid address to store).
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return address
+
+
+class AccountLockoutBackend:
+    """First in AUTHENTICATION_BACKENDS: a locked account is refused before any
+    password is checked (django.contrib.auth stops at PermissionDenied)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from django.core.exceptions import PermissionDenied
+
+        if username and account_locked(username):
+            raise PermissionDenied("account locked")
+        return None
+
+    # No get_user(): sessions name the backend that authenticated (ModelBackend), and a
+    # backend with get_user() would be picked by Client.force_login in tests.
+
+
+def _connect_account_lockout() -> None:
+    from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+    user_login_failed.connect(_count_account_failure, dispatch_uid="staff-account-failures")
+    user_logged_in.connect(_forget_account_failures, dispatch_uid="staff-account-failures")
+
+
+_connect_account_lockout()
 
 
 @receiver(user_logged_in)

@@ -227,3 +227,19 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "campaign"]
     search_fields = ["subject", "actor_name", "reason"]
     date_hierarchy = "at"
+
+
+# Every change through the admin to communities, companies, criteria or campaigns is
+# audited (evaluations.admin_audit). communities' admin is registered before this one
+# (INSTALLED_APPS order), so it can be wrapped here.
+def _audit_the_admin() -> None:
+    from communities.models import Community, District, PropertyCompany, Street
+
+    from .admin_audit import audit_admin_of
+
+    audit_admin_of(
+        admin.site, Community, PropertyCompany, District, Street, Criterion, Prerequisite, Campaign
+    )
+
+
+_audit_the_admin()

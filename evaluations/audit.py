@@ -5,12 +5,21 @@ recorded by audit_record() inside the transaction that made it.
 The log lives in the core app because the core's own steps (a campaign created,
 opened or closed, a community enrolled, codes issued) are decisions too, and the
 apps above may import the core but not the other way round.
+
+The log is a hash chain (evaluations.audit_chain): each entry carries the hash of
+the one before. Appends are serialised — on PostgreSQL by a transaction-level
+advisory lock, on SQLite by its single writer — and the database refuses two
+entries with the same predecessor (a unique constraint on prev_hash), so the chain
+can never fork even if the lock were bypassed.
 """
 
 from __future__ import annotations
 
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from .audit_chain import GENESIS, entry_hash
 from .errors import DomainError
 from .models import AuditEntry, Campaign, Enrollment
 
@@ -28,16 +37,59 @@ def audit_record(
 ) -> AuditEntry:
     if enrollment is not None and campaign is None:
         campaign = enrollment.campaign
-    return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_name=actor.get_username() if getattr(actor, "is_authenticated", False) else "",
+    signed_in = getattr(actor, "is_authenticated", False)
+    entry = AuditEntry(
+        actor=actor if signed_in else None,
+        actor_name=actor.get_username() if signed_in else "",
         action=action,
         campaign=campaign,
         enrollment=enrollment,
         subject=(subject or str(enrollment or campaign or ""))[:300],
         old_value=str(old)[:300],
         new_value=str(new)[:300],
-        reason=reason,
+        reason=str(reason),
+    )
+    with transaction.atomic():
+        _lock_chain()
+        entry.prev_hash = audit_head()
+        # Taken under the lock, so the chain's order is also the order of time.
+        entry.at = timezone.now()
+        entry.entry_hash = entry_hash(
+            entry.prev_hash,
+            entry.at,
+            {
+                "actor_id": entry.actor_id,
+                "actor_name": entry.actor_name,
+                "action": entry.action,
+                "campaign_id": entry.campaign_id,
+                "enrollment_id": entry.enrollment_id,
+                "subject": entry.subject,
+                "old_value": entry.old_value,
+                "new_value": entry.new_value,
+                "reason": entry.reason,
+            },
+        )
+        entry.save()
+    return entry
+
+
+# Any constant will do; it names the one lock every append takes.
+AUDIT_CHAIN_LOCK = 0x6D616E7969  # "manyi"
+
+
+def _lock_chain() -> None:
+    """Two decisions must not take the same predecessor: on PostgreSQL a
+    transaction-level advisory lock serialises appends (released at commit). SQLite
+    has one writer at a time; the unique prev_hash refuses a fork on both."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+
+
+def audit_head() -> str:
+    """The hash of the latest entry: what is published with each list."""
+    return (
+        AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first() or GENESIS
     )
 
 

@@ -46,6 +46,11 @@ AUDIT_ACTIONS = {
     "reply_rejected": _("Company reply rejected"),
     "rating_quarantined": _("Rating held for review"),
     "rating_released": _("Rating released"),
+    "monitoring_finalised": _("Monitoring finalised: rates visible"),
+    "publication_anchored": _("Publication anchored in the audit chain"),
+    "admin_added": _("Added in the admin"),
+    "admin_changed": _("Changed in the admin"),
+    "admin_deleted": _("Deleted in the admin"),
 }
 
 # Actions whose before/after hold texts, not statuses.

@@ -29,8 +29,15 @@ from .codes import format_code
 # Models kept in modules of their own, part of this module's interface.
 from .failed_code_models import FailedCodeAttempt as FailedCodeAttempt
 from .household_models import Household, HouseholdCodeQuerySet
+from .rates import rates_refusal
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+FINALISE_MONITORING = _(
+    "Finalise a campaign's monitoring; approve, as the second city account, a hold or "
+    "release after it"
+)
 
 
 class RatesNotAvailable(Exception):
@@ -212,6 +219,14 @@ class Campaign(models.Model):
         help_text=_("How long the preliminary list is open to objections (公示期)."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Rates shown after the close only once the monitoring is finalised (issue 11).
+    monitoring_finalised_at = models.DateTimeField(
+        _("monitoring finalised"), null=True, blank=True, editable=False
+    )
+    monitoring_finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("monitoring finalised by"),
+    )  # fmt: skip
 
     objects = CampaignQuerySet.as_manager()
 
@@ -225,6 +240,7 @@ class Campaign(models.Model):
             ("publish_list", _("Publish the preliminary and the final list")),
             ("withdraw_entry", _("Withdraw a published entry")),
             ("export_results", _("Export campaign results")),
+            ("finalise_monitoring", FINALISE_MONITORING),
         ]
         constraints = [
             models.CheckConstraint(
@@ -274,8 +290,15 @@ class Campaign(models.Model):
 
     @property
     def rates_visible(self) -> bool:
-        """Rates are nobody's business while residents can still rate (SPEC step 3)."""
-        return self.status not in (self.Status.DRAFT, self.Status.OPEN)
+        """Not while residents can rate (SPEC step 3), nor before the city has finalised
+        the monitoring: no hold can be steered by watching a rate move (issue 11)."""
+        return (
+            self.status not in (self.Status.DRAFT, self.Status.OPEN)
+            and self.monitoring_finalised_at is not None
+        )
+
+    def rates_refusal(self) -> str:
+        return rates_refusal(self.status)
 
     @property
     def threshold_basis_points(self) -> int:
@@ -334,9 +357,7 @@ class EnrollmentQuerySet(models.QuerySet):
         order give it again.
         """
         if not campaign.rates_visible:
-            raise RatesNotAvailable(
-                _("Rates are not shown while the campaign is open; only turnout is.")
-            )
+            raise RatesNotAvailable(campaign.rates_refusal())
         return (
             self.filter(campaign=campaign)
             .annotate(counted=FilteredRelation("ratings", condition=counted_q("ratings__")))
@@ -526,6 +547,8 @@ class Rating(models.Model):
         verbose_name=_("held by"),
     )
     quarantine_reason = models.TextField(_("reason for holding"), blank=True)
+    # The monitoring's flags when held, comma-separated (only a flagged rating is held).
+    quarantine_flags = models.CharField(_("flags when held"), max_length=100, blank=True)
 
     objects = RatingQuerySet.as_manager()
 
@@ -596,8 +619,7 @@ class RatingAnswer(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Who did what, when and why. Append-only: the database refuses updates and
-    deletes (triggers, migration 0004), and no code path offers them."""
+    """Who did what, when and why: a hash chain, append-only down to the database."""
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -620,11 +642,18 @@ class AuditEntry(models.Model):
     old_value = models.CharField(_("before"), max_length=300, blank=True)
     new_value = models.CharField(_("after"), max_length=300, blank=True)
     reason = models.TextField(_("why"), blank=True)
+    # The hash chain (evaluations.audit_chain).
+    prev_hash = models.CharField(_("previous entry's hash"), max_length=64, editable=False)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
+        constraints = [
+            # No two entries follow one: the chain cannot fork.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_no_fork"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.subject}"

@@ -93,9 +93,7 @@ def campaign_tally(campaign: Campaign) -> dict[int, TallyRow]:
     parallel nor from the index: about 2.6 times slower on a city's million ratings
     (docs/benchmarks.md)."""
     if not campaign.rates_visible:
-        raise RatesNotAvailable(
-            _("Rates are not shown while the campaign is open; only turnout is.")
-        )
+        raise RatesNotAvailable(campaign.rates_refusal())
     counts = {
         enrollment_id: (responses, satisfied)
         for enrollment_id, responses, satisfied in Rating.objects.counted()
@@ -117,9 +115,7 @@ def campaign_tally(campaign: Campaign) -> dict[int, TallyRow]:
 def enrollment_tally(enrollment: Enrollment) -> TallyRow:
     campaign = enrollment.campaign
     if not campaign.rates_visible:
-        raise RatesNotAvailable(
-            _("Rates are not shown while the campaign is open; only turnout is.")
-        )
+        raise RatesNotAvailable(campaign.rates_refusal())
     counts = (
         Rating.objects.counted()
         .filter(enrollment=enrollment)
@@ -165,9 +161,7 @@ def criterion_tally(enrollment: Enrollment) -> list[CriterionTally]:
 
     campaign = enrollment.campaign
     if not campaign.rates_visible:
-        raise RatesNotAvailable(
-            _("Rates are not shown while the campaign is open; only turnout is.")
-        )
+        raise RatesNotAvailable(campaign.rates_refusal())
     rows = {
         r["criterion_id"]: r
         for r in RatingAnswer.objects.filter(counted_q("rating__"), rating__enrollment=enrollment)

@@ -11,5 +11,5 @@ urlpatterns = [
     re_path(r"^r/(?P<code>[^/]{1,64})/?$", views.rate, name="rate"),
     # Before receipts/<receipt>/, which would take "check" for a receipt number.
     path("receipts/check/", views.receipt_check, name="receipt_check"),
-    path("receipts/<str:receipt>/", views.receipt, name="receipt"),
+    path("receipts/thanks/", views.receipt, name="receipt"),
 ]

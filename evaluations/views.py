@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,15 +29,19 @@ from .ratings import (
 def _limited_response(request: HttpRequest, limited: throttle.Limited) -> HttpResponse:
     metrics.REFUSALS.labels("rate_limited").inc()
     minutes = max(1, -(-limited.seconds_left // 60))
+    # Only ever shown for a code that was not found: a valid code opens its page
+    # whatever this network typed before.
     if limited.locked_out:
         message = _(
-            "Too many wrong codes were tried from this network. Code entry is paused "
-            "for about %(minutes)d minutes."
+            "This code was not found, and many wrong codes have come from this network. "
+            "Check the code on your notice; wrong codes from here are answered again in "
+            "about %(minutes)d minutes. A correct code always opens at once."
         ) % {"minutes": minutes}
     else:
         message = _(
-            "Several wrong codes in a row. Please wait about %(seconds)d seconds, then "
-            "check the code on your notice and try again."
+            "This code was not found, and several wrong codes came from this network in a "
+            "row. Check the code on your notice; wrong codes from here are answered again "
+            "in about %(seconds)d seconds. A correct code always opens at once."
         ) % {"seconds": limited.seconds_left}
     response = render(
         request,
@@ -56,9 +60,6 @@ def code_entry(request: HttpRequest) -> HttpResponse:
     if "code" not in request.GET:
         return render(request, "evaluations/code_entry.html", {"form": CodeForm()})
     form = CodeForm(request.GET)
-    limited = throttle.check(request)
-    if limited:
-        return _limited_response(request, limited)
     if form.is_valid():
         code = normalize_code(form.cleaned_data["code"])
         if code:
@@ -71,17 +72,19 @@ def code_entry(request: HttpRequest) -> HttpResponse:
             ),
         )
     metrics.REFUSALS.labels("wrong_code").inc()
+    limited = throttle.check(request)
     throttle.record_failure(request)
     fingerprints.record_failed_code(request, request.GET.get("code", ""))
+    if limited:
+        return _limited_response(request, limited)
     return render(request, "evaluations/code_entry.html", {"form": form}, status=400)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def rate(request: HttpRequest, code: str) -> HttpResponse:
-    limited = throttle.check(request)
-    if limited:
-        return _limited_response(request, limited)
+    # A valid code always opens its page: the limits only ever answer a wrong code
+    # (evaluations.throttle explains why that costs guessing nothing).
     try:
         household_code = household_code_lookup(code)
     except CodeRevoked as error:
@@ -100,8 +103,11 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         )
     except CodeUnknown as error:
         metrics.REFUSALS.labels("wrong_code").inc()
+        limited = throttle.check(request)
         throttle.record_failure(request)
         fingerprints.record_failed_code(request, code)
+        if limited:
+            return _limited_response(request, limited)
         form = CodeForm(initial={"code": code})
         return render(
             request,
@@ -160,7 +166,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, str(error))
             else:
                 metrics.RATINGS.inc()
-                return redirect(reverse("evaluations:receipt", args=[rating.receipt]))
+                return receipt_handover(rating.receipt)
     else:
         form = RatingForm(criteria=criteria)
     context.update(
@@ -177,18 +183,48 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+# The receipt never travels in a URL (access logs would tie an address to it): the
+# rating's POST answers with a redirect to the thank-you page and hands the receipt
+# over in a signed cookie that lives ten minutes, is sent only to that page and never
+# to scripts.
+RECEIPT_COOKIE = "manyi_receipt"
+RECEIPT_COOKIE_SALT = "evaluations.receipt-handover"
+RECEIPT_COOKIE_SECONDS = 600
+
+
+def receipt_handover(receipt: str) -> HttpResponse:
+    response = redirect(reverse("evaluations:receipt"))
+    response.set_signed_cookie(
+        RECEIPT_COOKIE,
+        receipt,
+        salt=RECEIPT_COOKIE_SALT,
+        max_age=RECEIPT_COOKIE_SECONDS,
+        path=reverse("evaluations:receipt"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
 @never_cache
 @require_safe
-def receipt(request: HttpRequest, receipt: str) -> HttpResponse:
+def receipt(request: HttpRequest) -> HttpResponse:
     """The thank-you page with the receipt number. It shows that the rating was
     recorded, and never what it said."""
-    normalized = normalize_receipt(receipt)
-    if normalized is None:
-        raise Http404("not a receipt number")
-    rating = get_object_or_404(
-        Rating.objects.select_related("enrollment__community", "enrollment__campaign"),
-        receipt=normalized,
+    handed = request.get_signed_cookie(
+        RECEIPT_COOKIE, default=None, salt=RECEIPT_COOKIE_SALT, max_age=RECEIPT_COOKIE_SECONDS
     )
+    normalized = normalize_receipt(handed or "")
+    rating = (
+        Rating.objects.select_related("enrollment__community", "enrollment__campaign")
+        .filter(receipt=normalized)
+        .first()
+        if normalized
+        else None
+    )
+    if rating is None:
+        return render(request, "evaluations/receipt_gone.html", status=404)
     return render(
         request,
         "evaluations/receipt.html",
@@ -226,7 +262,7 @@ def normalize_receipt(raw: str) -> str | None:
 
 
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def receipt_check(request: HttpRequest) -> HttpResponse:
     """Is the rating with this receipt the one that counts for its household?
 
@@ -235,7 +271,8 @@ def receipt_check(request: HttpRequest) -> HttpResponse:
     the same household counts instead; no rating has this receipt. Never the answers, the community or
     the time (docs/verification.md explains why, and what it cannot hide).
     """
-    raw = request.GET.get("receipt", "")[:64]
+    # By POST (with CSRF): a receipt in a query string would be in access logs.
+    raw = request.POST.get("receipt", "")[:64] if request.method == "POST" else ""
     context = {"receipt": raw}
     if not raw.strip():
         return render(request, "evaluations/receipt_check.html", context)

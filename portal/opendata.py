@@ -1,10 +1,12 @@
 """Open data: a campaign's published list as CSV and JSON (SPEC step 7, issue 4),
-and its anonymous ballots (issue 5: the verifiable tally).
+its anonymous ballots (issue 5: the verifiable tally) and the hashes of its counted
+receipts (issue 11: receipt-freeness).
 
 Only published facts: the entries of a *final* list exactly as they were frozen
 when published (PublicationEntry), the campaign's public rules, the list's
 revision history with each revision's ratings digest, and the anonymous ballots
-of the entries on the list (keyed code hash, answers, receipt: evaluations.ballots).
+of the entries on the list (answers only, no receipt, no code: reviews.ballots), and
+separately the hashes of the counted receipts, with no link between the two.
 Nothing of a community that is not on the list, no comment, no household code, no
 review note, no objection, no person.
 
@@ -24,12 +26,19 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from evaluations.csv_export import FORMULA_START as _FORMULA_START
+from evaluations.csv_export import SafeCsvWriter
 from evaluations.models import public_campaign_q
-from reviews.ballots import BALLOT_FIELDS, publication_ballots
+from monitoring import holds
+from reviews.ballots import BALLOT_FIELDS, ballot_criteria, publication_ballots, receipt_hashes
 from reviews.models import Publication, PublicationEntry
 
 # 2: adds `ratings_digest` to `publication` and `revisions[]` (nothing renamed).
-SCHEMA_VERSION = 2
+# 3: adds `audit_head` to `publication` and `revisions[]`, and `ballot_criteria` (the
+#    criterion codes in the order of a ballot's answers); the ballots file loses
+#    `code_hash` and `receipt` (receipt hashes are a file of their own); adds
+#    `held_ratings` (per entry and flag, how many ratings are held for review).
+SCHEMA_VERSION = 3
 
 # One row of the CSV, one object of the JSON "entries": names are stable.
 ENTRY_FIELDS = [
@@ -53,7 +62,6 @@ ENTRY_FIELDS = [
 ]
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_data_publication(slug: str, revision: int | None = None) -> Publication | None:
@@ -140,18 +148,46 @@ def publication_document(publication: Publication) -> dict[str, Any]:
             "published_at": iso_datetime(publication.published_at),
             "change_note": publication.change_note,
             "ratings_digest": publication.ratings_digest,
+            "audit_head": publication.audit_head,
         },
+        "ballot_criteria": ballot_criteria(publication),
         "revisions": [
             {
                 "revision": r.revision,
                 "published_at": iso_datetime(r.published_at),
                 "change_note": r.change_note,
                 "ratings_digest": r.ratings_digest,
+                "audit_head": r.audit_head,
             }
             for r in revisions
         ],
         "entries": publication_records(publication),
+        "held_ratings": held_ratings(publication),
     }
+
+
+def held_ratings(publication: Publication) -> list[dict[str, Any]]:
+    """How many ratings of each entry are held for review, per flag of the monitoring
+    (issue 11: holds are public). Two queries."""
+    names = {
+        enrollment_id: (district_code, community_name)
+        for enrollment_id, district_code, community_name in publication.entries.values_list(
+            "enrollment_id", "district_code", "community_name"
+        )
+    }
+    rows = []
+    for enrollment_id, flags in sorted(holds.held_counts(list(names)).items()):
+        district_code, community_name = names[enrollment_id]
+        for flag, count in sorted(flags.items()):
+            rows.append(
+                {
+                    "district_code": district_code,
+                    "community_name": community_name,
+                    "flag": flag,
+                    "count": count,
+                }
+            )
+    return rows
 
 
 def publication_json(publication: Publication) -> bytes:
@@ -159,22 +195,16 @@ def publication_json(publication: Publication) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _spreadsheet_safe(value):
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; the JSON
-    keeps the text as it is."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def publication_csv(publication: Publication) -> bytes:
     """UTF-8 with a BOM (so that Excel reads the Chinese), a header row of the field
     names, one row per entry. Two queries."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    # The one CSV writer of every export (evaluations.csv_export); the JSON keeps the
+    # text as it is.
+    writer = SafeCsvWriter(out)
     writer.writerow(ENTRY_FIELDS)
     for record in publication_records(publication):
-        writer.writerow([_spreadsheet_safe(record[name]) for name in ENTRY_FIELDS])
+        writer.writerow([record[name] for name in ENTRY_FIELDS])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -196,13 +226,21 @@ def _ballot_cell(value: str) -> str:
 
 
 def ballots_csv_chunks(publication: Publication):
-    """The ballots of a publication as CSV, in code-hash order, streamed: UTF-8 with
+    """The ballots of a publication as CSV, in canonical order, streamed: UTF-8 with
     a BOM, a header row of the field names, one row per ballot."""
     writer = csv.writer(_Echo())
     yield "\ufeff".encode() + writer.writerow(BALLOT_FIELDS).encode("utf-8")
     for ballot in publication_ballots(publication):
         row = [_ballot_cell(value) for value in ballot.csv_row()]
         yield writer.writerow(row).encode("utf-8")
+
+
+def receipts_csv_chunks(publication: Publication):
+    """The hashes of the counted receipts (reviews.ballots.receipt_hash), sorted, one
+    a line under the header `receipt_sha256`."""
+    yield b"receipt_sha256\r\n"
+    for digest in receipt_hashes(publication):
+        yield digest.encode("ascii") + b"\r\n"
 
 
 def published_campaigns() -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from django.views.decorators.http import condition, require_safe
 
 from portal import opendata
 from reviews.models import Publication
+from reviews.notice_pdf import publication_notice_pdf
 
 CACHE_CONTROL = "public, max-age=300"
 
@@ -122,6 +123,40 @@ def publication_ballots_csv(request: HttpRequest, slug: str) -> HttpResponse:
     )
     filename = f"{publication.campaign.slug}-r{publication.revision}-ballots.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _receipts_etag(request: HttpRequest, slug: str) -> str:
+    return "receipts-" + _etag(request, slug)
+
+
+@_open_data
+@condition(etag_func=_receipts_etag, last_modified_func=_last_modified)
+def publication_receipts_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The hashes of the counted receipts: a resident checks that theirs is in it;
+    nothing links a receipt to a ballot."""
+    publication = _publication(request, slug)
+    response = StreamingHttpResponse(
+        opendata.receipts_csv_chunks(publication), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"{publication.campaign.slug}-r{publication.revision}-receipts.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _notice_etag(request: HttpRequest, slug: str) -> str:
+    return "notice-" + _etag(request, slug)
+
+
+@_open_data
+@condition(etag_func=_notice_etag, last_modified_func=_last_modified)
+def publication_notice(request: HttpRequest, slug: str) -> HttpResponse:
+    """The printable publication notice with the digest and the audit head, which the
+    bureau posts on its own website (reviews.notice_pdf)."""
+    publication = _publication(request, slug)
+    response = HttpResponse(publication_notice_pdf(publication), content_type="application/pdf")
+    filename = f"{publication.campaign.slug}-r{publication.revision}-notice.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 

@@ -28,6 +28,8 @@ from communities.search import MAX_QUERY_LENGTH
 from config import display
 from evaluations.forms import CodeForm
 from evaluations.models import Campaign, Criterion, public_campaign_q
+from monitoring import holds
+from monitoring.flags import FLAG_LABELS
 from portal import pagecache
 from portal import queries as portal
 from reviews.models import PublicationEntry, ReviewCheck
@@ -348,6 +350,14 @@ def community_page(request, pk):
         .select_related("publication__campaign", "enrollment")
         .order_by("-publication__published_at")
     )
+    # How many ratings are held, with which flag: public once the monitoring is
+    # finalised (issue 11); every hold after it needed a second city account.
+    held = holds.held_counts([e.enrollment_id for e in entries])
+    for entry in entries:
+        entry.held_ratings = sorted(
+            (str(FLAG_LABELS.get(flag, flag)), n)
+            for flag, n in held.get(entry.enrollment_id, {}).items()
+        )
     now = _community_now(request, community.pk)
     # Being rated or on notice ends by itself: the cached page is not kept past that.
     pagecache.expires_at(request, min((s.until for s in now), default=None))

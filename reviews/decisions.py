@@ -138,6 +138,8 @@ def recommendation_blockers(enrollment: Enrollment, tally: TallyRow | None = Non
     """Why this enrollment cannot be recommended now; empty when it can."""
     if enrollment.campaign.status != Status.CLOSED:
         return [_("Rating has not closed yet.")]
+    if not enrollment.campaign.rates_visible:
+        return [enrollment.campaign.rates_refusal()]
     tally = tally or enrollment_tally(enrollment)
     blockers = list(tally.reasons)
     checks = {(c.prerequisite_id, c.criterion_id): c for c in enrollment.checks.all()}

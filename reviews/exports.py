@@ -12,7 +12,6 @@ draft or open, every function here raises tally.RatesNotAvailable.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from communities.models import District
+from evaluations.csv_export import FORMULA_START as _FORMULA_START
+from evaluations.csv_export import SafeCsvWriter
 from evaluations.models import Campaign, Enrollment, ReviewStatus
 from evaluations.tally import RatesNotAvailable, TallyRow, percent_floor
 
@@ -61,7 +62,6 @@ SUMMARY_TOTAL = "合计"
 SUMMARY_SHEET = "汇总"
 _RATE_COLUMNS = {"满意率(%)", "参评率(%)"}
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,7 @@ def campaign_results_rows(
 ) -> list[ResultRow]:
     """One row per enrollment of the campaign, in the given districts (None: all)."""
     if not campaign.rates_visible:
-        raise RatesNotAvailable(
-            _("Rates are not shown while the campaign is open; only turnout is.")
-        )
+        raise RatesNotAvailable(campaign.rates_refusal())
     enrollments = (
         Enrollment.objects.with_tally(campaign)
         .select_related("community__district", "community__street", "company")
@@ -213,10 +211,10 @@ def results_csv(
     """Every row in one file, UTF-8 with a BOM so that Excel reads the Chinese right."""
     rows = campaign_results_rows(campaign, districts)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(HEADERS)
     for row in rows:
-        writer.writerow([_safe_text(cell) for cell in row.cells()])
+        writer.writerow(row.cells())
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -109,6 +109,10 @@ class Publication(models.Model):
     ratings_digest = models.CharField(
         _("digest of the counted ratings"), max_length=64, blank=True, editable=False
     )
+    # The hash of the audit entry that anchored this publication (publishing._anchor):
+    # that entry records the digest, so the digest is in the audit chain, and this
+    # head is printed on the list page, in open data and on the publication notice.
+    audit_head = models.CharField(_("audit chain head"), max_length=64, blank=True, editable=False)
 
     objects = PublicationQuerySet.as_manager()
 

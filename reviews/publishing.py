@@ -42,6 +42,22 @@ def _announce(publication: Publication) -> None:
     publication_published.send(sender=Publication, publication=publication)
 
 
+def _anchor(publication: Publication, *, actor) -> None:
+    """Put the publication into the audit chain: one entry naming it with its ballots
+    digest; that entry's hash is the audit head printed with the list (page, open
+    data, the publication notice). A later edit of the ratings, the digest or the
+    chain then contradicts a copy kept outside the database (docs/verification.md)."""
+    entry = audit_record(
+        "publication_anchored",
+        actor=actor,
+        campaign=publication.campaign,
+        subject=f"{publication.campaign.slug} {publication.kind} r{publication.revision}",
+        new=publication.ratings_digest,
+    )
+    publication.audit_head = entry.entry_hash
+    publication.save(update_fields=["ratings_digest", "audit_head"])
+
+
 def _frozen_entry(publication: Publication, enrollment: Enrollment, row: TallyRow):
     community = enrollment.community
     return PublicationEntry(
@@ -98,6 +114,8 @@ def publication_publish_preliminary(
         )
     if campaign.publications.exists():
         raise PublicationRefused(_("The preliminary list has already been published."))
+    if not campaign.rates_visible:
+        raise PublicationRefused(campaign.rates_refusal())
     enrollments = campaign.enrollments.select_related(
         "community__district", "community__street", "company"
     )
@@ -158,6 +176,7 @@ def publication_publish_preliminary(
             "until": timezone.localtime(publication.notice_ends_at).strftime("%Y-%m-%d %H:%M"),
         },
     )
+    _anchor(publication, actor=actor)
     _announce(publication)
     return publication
 
@@ -302,7 +321,6 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
     PublicationEntry.objects.bulk_create([_copy_entry(final, entry) for entry in kept])
     # The ratings are frozen (rating closed): fix the digest of the listed ones.
     final.ratings_digest = publication_digest(final)
-    final.save(update_fields=["ratings_digest"])
     old = campaign_stage(campaign, now)  # "notice ended", not the bare "closed"
     campaign.status = Status.PUBLISHED
     campaign.save(update_fields=["status"])
@@ -314,6 +332,7 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
         new=campaign.status,
         reason=_("%(n)d communities on the final list") % {"n": kept.count()},
     )
+    _anchor(final, actor=actor)
     _announce(final)
     campaign_changed.send(sender=Campaign, campaign=campaign)
     return final
@@ -344,9 +363,9 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
         published_by=actor,
         change_note=_("Withdrawn: %(community)s（%(district)s）. %(reason)s")
         % {"community": entry.community_name, "district": entry.district_name, "reason": reason},
-        # The same entries and ratings: only a status changes.
-        ratings_digest=current.ratings_digest,
     )
+    # The same entries and ratings: only a status changes.
+    new.ratings_digest = current.ratings_digest
     copies = []
     for other in current.entries.all():
         if other.pk == entry.pk:
@@ -368,5 +387,6 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
         new=f"r{new.revision}",
         reason=reason,
     )
+    _anchor(new, actor=actor)
     entry_withdrawn.send(sender=PublicationEntry, entry=entry)
     return new

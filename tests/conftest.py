@@ -3,6 +3,7 @@
 Personas follow SPEC: a resident holding a household code, a staff officer.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -85,6 +86,10 @@ def make_campaign(slug="test-campaign", status=Campaign.Status.OPEN, **kwargs) -
         min_responses=1,
         min_coverage_percent=0,
     )
+    if status in (Campaign.Status.CLOSED, Campaign.Status.PUBLISHED, Campaign.Status.ARCHIVED):
+        # A campaign made past its close has its monitoring finalised (rates visible)
+        # unless the test says otherwise.
+        defaults["monitoring_finalised_at"] = now
     defaults.update(kwargs)
     campaign = Campaign.objects.create(slug=slug, **defaults)
     campaign_apply_default_rules(campaign)
@@ -218,24 +223,101 @@ def add_ratings(enrollment, satisfied=0, basic=0, unsatisfied=0, superseded=0):
     )
 
 
+# --- flushing guarded history (tests only) ------------------------------------------
+#
+# History is guarded by the database (evaluations 0013, reviews 0002): the audit,
+# rating, answer and publication tables refuse DELETE and TRUNCATE. A transactional
+# test (browser tests, the migration tests) ends with a flush, which is a TRUNCATE of
+# every table on PostgreSQL and a DELETE per table on SQLite. This is the one place
+# where tests step past the guards, and only for that flush:
+#
+# - PostgreSQL: the flush runs in one transaction; it starts with
+#   `SET LOCAL session_replication_role = replica`, under which ordinary triggers do
+#   not fire, until the commit. Only a superuser may set it — the test database's
+#   user is one; the application's role in production is not (docs/deploy.md).
+# - SQLite: remove_audit_rows_on_sqlite() deletes the audit rows with the delete
+#   trigger dropped for that one statement and made again at once.
+
+
+def _flush_with_guards_off(sql_flush):
+    def wrapper(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = sql_flush(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if statements:
+            statements = ["SET LOCAL session_replication_role = replica", *statements]
+        return statements
+
+    wrapper.guards_off = True
+    return wrapper
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_history_guards():
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if not getattr(original, "guards_off", False):
+        DatabaseOperations.sql_flush = _flush_with_guards_off(original)
+    yield
+    DatabaseOperations.sql_flush = original
+
+
+@contextmanager
+def history_guards_off():
+    """Within a test: write history as only the tables' owner could (a test's setup
+    planting a past state, or an insider's forgery that verification must catch).
+    PostgreSQL: `SET LOCAL session_replication_role = replica` for the block (the
+    test runs in a transaction; the default comes back at the end of the block).
+    SQLite: the audit's triggers are dropped for the block and made again."""
+    import importlib
+
+    from django.db import connection, transaction
+
+    migration = importlib.import_module(
+        "evaluations.migrations.0015_audit_chain_and_history_guards"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            try:
+                yield
+            finally:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+        else:
+            for sql in migration.SQLITE_DROP:
+                cursor.execute(sql)
+            try:
+                yield
+            finally:
+                for sql in migration.SQLITE_GUARDS:
+                    cursor.execute(sql)
+
+
 def remove_audit_rows_on_sqlite() -> None:
-    """The audit log is append-only (triggers, evaluations 0004). The flush after a
-    transactional test is a TRUNCATE on PostgreSQL, which row triggers do not see, but a
-    DELETE on SQLite, which the trigger refuses: there the audit rows go first, with the
-    trigger dropped for that one statement and made again at once (the browser tests and the migration tests call it)."""
+    """SQLite's flush is a DELETE, which the audit's trigger refuses: the audit rows
+    go first, with the trigger dropped for that one statement and made again at once
+    (the browser tests and the migration tests call it). See the comment above."""
     import importlib
 
     from django.db import connection
 
     if connection.vendor != "sqlite":
         return
-    migration = importlib.import_module("evaluations.migrations.0004_audit_append_only")
+    migration = importlib.import_module(
+        "evaluations.migrations.0015_audit_chain_and_history_guards"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM evaluations_auditentry")
         if not cursor.fetchone()[0]:
             return
+        cursor.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'evaluations_auditentry_no_delete'"
+        )
+        guarded = cursor.fetchone()[0]
         cursor.execute("DROP TRIGGER IF EXISTS evaluations_auditentry_no_delete")
         try:
             cursor.execute("DELETE FROM evaluations_auditentry")
         finally:
-            cursor.execute(next(sql for sql in migration.SQLITE_UP if "_no_delete" in sql))
+            if guarded:
+                cursor.execute(migration.SQLITE_NO_DELETE)

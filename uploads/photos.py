@@ -17,6 +17,8 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,7 +33,13 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 # gain maps): it is a JPEG, and its first picture is the photo.
 JPEG_FORMATS = {"JPEG", "MPO"}
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 40_000_000
+# 24 megapixels: any phone's photo at its default setting (12–24 MP), while a PNG
+# bomb's decode stays under about 100 MB (issue 11: 39.7 MP took ~270 MB).
+DEFAULT_MAX_PIXELS = 24_000_000
+# Decodes at once in one process, and how long an upload waits for its turn: four
+# bombs in parallel took a server past 1 GB.
+DEFAULT_CONCURRENT_DECODES = 2
+DEFAULT_DECODE_WAIT_SECONDS = 10
 MAIN_LONG_EDGE = 1600
 SMALL_WIDTH = 480
 MEDIUM_WIDTH = 960
@@ -230,6 +238,43 @@ def _jpeg(image: Image.Image) -> ContentFile:
     return ContentFile(buffer.getvalue())
 
 
+_decode_slots: threading.BoundedSemaphore | None = None
+_decode_slots_lock = threading.Lock()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    global _decode_slots
+    with _decode_slots_lock:
+        if _decode_slots is None:
+            n = int(getattr(settings, "PHOTO_CONCURRENT_DECODES", DEFAULT_CONCURRENT_DECODES))
+            _decode_slots = threading.BoundedSemaphore(max(1, n))
+        return _decode_slots
+
+
+class PhotoBusy(PhotoRejected):
+    """Every decode slot of this process is taken: try again shortly."""
+
+
+@contextmanager
+def decode_slot():
+    """At most PHOTO_CONCURRENT_DECODES photos are decoded at once per process; an
+    upload waits up to PHOTO_DECODE_WAIT_SECONDS for its turn, then is told plainly
+    that the server is busy (nothing was saved)."""
+    slots = _slots()
+    wait = float(getattr(settings, "PHOTO_DECODE_WAIT_SECONDS", DEFAULT_DECODE_WAIT_SECONDS))
+    if not slots.acquire(timeout=wait):
+        raise PhotoBusy(
+            _(
+                "The server is busy with other photos right now. Please try again in a "
+                "minute; nothing was saved."
+            )
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 def process_upload(upload) -> ProcessedPhoto:
     """Check, bound, turn upright and re-encode an uploaded photo.
 
@@ -237,6 +282,11 @@ def process_upload(upload) -> ProcessedPhoto:
     with a message for the person; nothing is written anywhere.
     """
     data = _read_bounded(upload)
+    with decode_slot():
+        return _process(data)
+
+
+def _process(data: bytes) -> ProcessedPhoto:
     image = _decode(data)
     icc_profile = image.info.get("icc_profile")
     image = _upright(image)

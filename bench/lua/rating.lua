@@ -1,6 +1,6 @@
 -- wrk script for the rating flow, as a resident's browser does it: GET /r/<code> (the
 -- address of the household's QR code), read the CSRF cookie and the form's token, then
--- POST the questionnaire to the same address; a 302 to /receipts/<receipt>/ is an
+-- POST the questionnaire to the same address; a 302 to /receipts/thanks/ with the receipt in its handover cookie is an
 -- answered submit. Every code is used once. Run with as many threads as connections
 -- (one connection a thread), so that each thread's GET and POST follow each other.
 --
@@ -87,8 +87,11 @@ function response(status, headers, body)
   elseif last == "post" then
     posts = posts + 1
     local location = headers["Location"] or headers["location"] or ""
-    local receipt = string.match(location, "/receipts/([^/]+)/")
-    if status == 302 and receipt then
+    -- The receipt is never in the address (issue 11): it comes in the signed
+    -- handover cookie of the thank-you page, "manyi_receipt=<receipt>:<ts>:<sig>".
+    local cookie = headers["Set-Cookie"] or headers["set-cookie"] or ""
+    local receipt = string.match(cookie, "manyi_receipt=\"?(R%w+):")
+    if status == 302 and string.find(location, "/receipts/thanks/", 1, true) and receipt then
       answered[#answered + 1] = current .. " " .. receipt
     else
       posts_failed = posts_failed + 1

@@ -35,7 +35,7 @@ from console.forms import (
     EnrollDistrictForm,
     RequiredReasonForm,
 )
-from console.staff_security import second_factor_step
+from console.staff_security import account_locked, second_factor_step
 from evaluations import campaigns
 from evaluations.errors import DomainError
 from evaluations.models import Campaign, Enrollment, ReviewStatus
@@ -48,6 +48,17 @@ PAGE_SIZE = 100
 class ConsoleLoginView(auth_views.LoginView):
     template_name = "console/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # An account locked across addresses (console.staff_security) is told so
+        # plainly, as the per-address lockout is; the attempt still counts.
+        username = request.POST.get("username", "")
+        if account_locked(username):
+            from django.contrib.auth import authenticate
+
+            authenticate(request, username=username, password=request.POST.get("password", ""))
+            return render(request, "console/locked_out.html", {"account_locked": True}, status=429)
+        return super().post(request, *args, **kwargs)
 
     def get_success_url(self):
         """After the password, an account with a second factor gives its code."""

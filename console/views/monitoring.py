@@ -8,6 +8,7 @@ how anyone rated.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -21,7 +22,8 @@ from console.access import (
     permission_required,
     scope_enrollments,
 )
-from console.forms import RequiredReasonForm
+from console.forms import RequiredReasonForm, SecondApprovalForm
+from evaluations import throttle
 from evaluations.models import Enrollment
 from monitoring import flags, holds
 
@@ -61,8 +63,22 @@ def campaign_monitoring(request, slug):
             "labels": flags.FLAG_LABELS,
             "t": _thresholds(),
             "blocker": holds.quarantine_blocker(campaign),
+            "code_surge": _code_surge(),
+            "held_then_released": holds.held_then_released(campaign, scope),
+            "can_finalise": request.user.has_perm(holds.FINALISE_PERMISSION)
+            and campaign.status == campaign.Status.CLOSED
+            and campaign.monitoring_finalised_at is None,
         },
     )
+
+
+def _code_surge() -> int | None:
+    """Wrong household codes typed city-wide this hour, when more than the alert
+    threshold (CODE_FAILURES_CITY_ALERT): someone may be guessing codes at scale."""
+    count = throttle.city_failures_this_hour()
+    if count is not None and count >= settings.CODE_FAILURES_CITY_ALERT:
+        return count
+    return None
 
 
 def _enrollment(request, slug, pk) -> Enrollment:
@@ -93,15 +109,22 @@ def community_monitoring(request, slug, pk):
             "labels": flags.FLAG_LABELS,
             "t": _thresholds(),
             "blocker": holds.quarantine_blocker(enrollment.campaign),
-            "hold_form": RequiredReasonForm(prefix="hold"),
-            "release_form": RequiredReasonForm(prefix="release"),
+            "hold_form": _reason_form(enrollment.campaign, prefix="hold"),
+            "release_form": _reason_form(enrollment.campaign, prefix="release"),
+            "finalised": enrollment.campaign.monitoring_finalised_at is not None,
         },
     )
 
 
+def _reason_form(campaign, data=None, *, prefix, request=None):
+    if campaign.monitoring_finalised_at is not None:
+        return SecondApprovalForm(data, prefix=prefix, request=request)
+    return RequiredReasonForm(data, prefix=prefix)
+
+
 def _act(request, slug, pk, service, prefix, done_message):
     enrollment = _enrollment(request, slug, pk)
-    form = RequiredReasonForm(request.POST, prefix=prefix)
+    form = _reason_form(enrollment.campaign, request.POST, prefix=prefix, request=request)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
@@ -112,6 +135,7 @@ def _act(request, slug, pk, service, prefix, done_message):
                 request.POST.getlist("rating"),
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
+                approver=form.cleaned_data.get("approver"),
             )
         except holds.QuarantineRefused as error:
             messages.error(request, str(error))
@@ -144,3 +168,19 @@ def rating_release(request, slug, pk):
         "release",
         _("%(n)d ratings released."),
     )
+
+
+@require_POST
+@permission_required(holds.FINALISE_PERMISSION)
+def monitoring_finalise(request, slug):
+    """The city settles the holds of a closed campaign; from now on staff see rates."""
+    campaign = access_campaign(request.user, slug)
+    try:
+        holds.monitoring_finalise(campaign, actor=request.user)
+    except holds.FinaliseRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("The monitoring is finalised: the holds are settled and rates are shown.")
+        )
+    return redirect("console:monitoring", slug=campaign.slug)

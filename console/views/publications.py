@@ -3,8 +3,6 @@ a list and its revisions, withdrawals, objections and their answers, the audit l
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -29,6 +27,7 @@ from console.forms import (
     ObjectionAnswerForm,
     RequiredReasonForm,
 )
+from evaluations.csv_export import SafeCsvWriter
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry
 from reviews import publishing
@@ -198,7 +197,7 @@ def audit_csv(request, slug):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{campaign.slug}.csv"'
     response.write("\ufeff")  # so that Excel reads UTF-8
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(
         [
             _("when"),
@@ -209,6 +208,7 @@ def audit_csv(request, slug):
             _("before"),
             _("after"),
             _("why"),
+            _("entry hash"),
         ]
     )
     for entry in entries.order_by("at", "id").iterator():
@@ -222,6 +222,7 @@ def audit_csv(request, slug):
                 entry.old_value_display,
                 entry.new_value_display,
                 entry.reason,
+                entry.entry_hash,
             ]
         )
     return response

@@ -7,6 +7,7 @@ import pytest
 
 from evaluations.campaigns import campaign_transition
 from evaluations.models import AuditEntry, Criterion
+from monitoring.holds import monitoring_finalise
 
 pytestmark = pytest.mark.browser
 
@@ -15,6 +16,7 @@ def test_a_browser_test_may_run_services_that_write_the_audit_log(
     browser_db, enrollment, city_officer
 ):
     campaign_transition(enrollment.campaign, "close", actor=city_officer)
+    monitoring_finalise(enrollment.campaign, actor=city_officer)
     assert AuditEntry.objects.filter(action="campaign_close").count() == 1
     assert Criterion.objects.filter(is_default=True).count() == 5
 

@@ -4,6 +4,7 @@ printed from it, and no rates or ratings shown while a campaign is open."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from evaluations.households import codes_issue
 from evaluations.models import Campaign, Rating
@@ -83,7 +84,9 @@ def test_the_enrollment_list_counts_codes_and_responses_without_multiplying(
     for code, overall in zip(codes[:4], ["satisfied"] * 3 + ["unsatisfied"], strict=True):
         rate(code, criteria, overall)
     rate(codes[0], criteria, "satisfied")  # a changed rating: history, not a new response
-    Campaign.objects.filter(pk=enrollment.campaign_id).update(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=enrollment.campaign_id).update(
+        status=Campaign.Status.CLOSED, monitoring_finalised_at=timezone.now()
+    )
     response = officer_client.get(reverse("admin:evaluations_enrollment_changelist"))
     row = next(r for r in response.context["cl"].result_list if r.pk == enrollment.pk)
     admin = response.context["cl"].model_admin
@@ -97,7 +100,9 @@ def test_once_closed_rates_and_ratings_are_shown_read_only(
     officer_client, enrollment, household_code, criteria
 ):
     rating = rate(household_code, criteria, "satisfied")
-    Campaign.objects.filter(pk=enrollment.campaign_id).update(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=enrollment.campaign_id).update(
+        status=Campaign.Status.CLOSED, monitoring_finalised_at=timezone.now()
+    )
     page = officer_client.get(reverse("admin:evaluations_enrollment_changelist")).content.decode()
     assert "100.0%" in page
     ratings_page = officer_client.get(reverse("admin:evaluations_rating_changelist"))
@@ -158,7 +163,9 @@ def test_staff_never_see_who_rated_from_where(officer_client, enrollment, criter
         code, overall="satisfied", answers={c.pk: "satisfied" for c in criteria},
         client_ip="203.0.113.7", user_agent="Mozilla/5.0 (iPhone) MicroMessenger",
     )  # fmt: skip
-    Campaign.objects.filter(pk=enrollment.campaign_id).update(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=enrollment.campaign_id).update(
+        status=Campaign.Status.CLOSED, monitoring_finalised_at=timezone.now()
+    )
     page = officer_client.get(
         reverse("admin:evaluations_rating_change", args=[rating.pk])
     ).content.decode()

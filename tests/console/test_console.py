@@ -13,6 +13,7 @@ from django.utils import timezone
 from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection, Publication
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
@@ -89,13 +90,21 @@ def test_the_whole_programme_through_the_console(
     # While open the console shows turnout, never rates.
     add_ratings(enrollment, satisfied=28, unsatisfied=2)
     detail = page(client.get(reverse("console:campaign", args=["2027"])))
-    assert "任何人都看不到满意率" in detail and "93.3%" not in detail
+    assert "评议期间不显示满意率" in detail and "93.3%" not in detail
     detail = page(client.get(reverse("console:enrollment", args=[enrollment.pk])))
     assert "30" in detail and "93.3%" not in detail
 
     client.post(reverse("console:campaign_transition", args=["2027", "close"]))
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.CLOSED
+
+    # Closed: rates stay hidden until the city finalises the monitoring (issue 11).
+    detail = page(client.get(reverse("console:campaign", args=["2027"])))
+    assert "确认完成本次活动的异常监测后才显示满意率" in detail and "93.3%" not in detail
+    response = client.post(reverse("console:monitoring_finalise", args=["2027"]), follow=True)
+    assert "异常监测已确认完成" in page(response)
+    campaign.refresh_from_db()
+    assert campaign.monitoring_finalised_at is not None
 
     # The Qiaokou reviewer checks the rules, sees the rate, and recommends.
     login(client, qiaokou_reviewer)
@@ -209,6 +218,7 @@ def test_the_console_explains_why_an_enrollment_cannot_be_recommended(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=17, unsatisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     login(client, qiaokou_reviewer)
     detail = page(client.get(reverse("console:enrollment", args=[enrollment.pk])))
     assert "该小区暂不能推荐" in detail
@@ -250,6 +260,7 @@ def test_objections_are_rate_limited_per_address(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=5)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)
@@ -282,6 +293,7 @@ def _world(n, qiaokou, company, city_officer, qiaokou_reviewer):
         enrollment = enrollment_create(campaign, community)
         add_ratings(enrollment, satisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
     for enrollment in campaign.enrollments.all():
         for rule in rules:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from communities.models import PropertyCompany
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from notices.jobs import notice_job_create, notice_job_run
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
@@ -83,6 +84,9 @@ TABLE = [
     # districts; holding is refused in the page once the preliminary list is out (302)
     ("console:monitoring", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:monitoring_community", "slug_enrollment", "get", [302, 403, 200, 200, 404, 403, 403]),
+    # the city only; the campaign of the table is past the notice, so the city's POST is
+    # refused in the page (already finalised) and redirected
+    ("console:monitoring_finalise", "slug", "post", [302, 403, 302, 403, 403, 403, 403]),
     ("console:rating_hold", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:rating_release", "slug_enrollment", "post", [302, 403, 302, 302, 404, 403, 403]),
     # household notices (issue 12): the issuing role (city) only; the campaign is closed
@@ -114,6 +118,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
     notice_job_run(job.pk)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(
             enrollment, rule, actor=qiaokou_reviewer, met=True, evidence=private_photo(photo())

@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection, ReviewCheck
 from reviews.publishing import publication_publish_preliminary
@@ -61,6 +62,7 @@ def closed(community, city_officer):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     return enrollment
 
 

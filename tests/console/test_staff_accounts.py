@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from console.models import StaffProfile
+from monitoring.holds import monitoring_finalise
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,7 @@ def test_the_demo_can_end_a_notice_period_only_with_debug(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=3)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)
@@ -269,3 +271,54 @@ def test_a_role_naming_a_permission_that_does_not_exist_fails_loudly(db, monkeyp
     )
     with pytest.raises(roles.MissingPermission, match="evaluations.answer_objection"):
         roles.ensure_groups()
+
+
+def test_distributed_password_guessing_locks_the_account_across_addresses(
+    client, settings, city_officer
+):
+    """Issue 11: 40 wrong passwords from 10 addresses, then the right one, logged in
+    (the lockout was per account and address only)."""
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.STAFF_ACCOUNT_FAILURE_LIMIT = 20
+    url = reverse("console:login")
+    for i in range(40):
+        client.post(url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"10.9.{i % 10}.1")
+    response = client.post(
+        url, {"username": "city", "password": "a-long-test-password-1"}, REMOTE_ADDR="10.9.99.1"
+    )
+    assert response.status_code == 429
+    assert "来自多个地点" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_few_wrong_passwords_elsewhere_do_not_lock_the_account(client, settings, city_officer):
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.STAFF_ACCOUNT_FAILURE_LIMIT = 20
+    url = reverse("console:login")
+    for i in range(4):
+        client.post(url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"10.8.{i}.1")
+    response = client.post(
+        url, {"username": "city", "password": "a-long-test-password-1"}, REMOTE_ADDR="10.8.9.1"
+    )
+    assert response.status_code == 302
+
+
+def test_ipv6_addresses_of_one_64_count_as_one_address(client, settings, city_officer):
+    settings.AXES_FAILURE_LIMIT = 3
+    url = reverse("console:login")
+    for i in range(3):
+        client.post(
+            url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"2001:db8:1:2::{i + 1}"
+        )
+    same_64 = client.post(
+        url,
+        {"username": "city", "password": "a-long-test-password-1"},
+        REMOTE_ADDR="2001:db8:1:2:ffff::9",
+    )
+    assert same_64.status_code == 429
+    other_64 = client.post(
+        url,
+        {"username": "city", "password": "a-long-test-password-1"},
+        REMOTE_ADDR="2001:db8:1:3::1",
+    )
+    assert other_64.status_code == 302

@@ -4,6 +4,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.utils import timezone
 
 from communities.models import Community
 from evaluations.campaigns import enrollment_create
@@ -46,6 +47,7 @@ def enroll(campaign, community, households=1000, name=None):
 
 def close(campaign):
     campaign.status = Campaign.Status.CLOSED
+    campaign.monitoring_finalised_at = timezone.now()  # the holds are settled
     campaign.save()
 
 

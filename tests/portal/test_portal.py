@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from communities.models import Community, PropertyCompany, Street
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import (
     enrollment_approve,
     enrollment_recommend,
@@ -34,6 +35,7 @@ def publish(campaign, ratings, city, reviewer, rejected=()):
         enrollments[community.pk] = enrollment = enrollment_create(campaign, community)
         add_ratings(enrollment, satisfied=satisfied, unsatisfied=unsatisfied)
     campaign_transition(campaign, "close", actor=city)
+    monitoring_finalise(campaign, actor=city)
     rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
     for community in ratings:
         enrollment = enrollments[community.pk]
@@ -316,8 +318,8 @@ PUBLIC_QUERIES = {
     "district": 5,
     "search": 6,  # + what is happening now: being rated, on notice (portal.queries.community_now)
     "company": 3,
-    "community": 10,  # + the same two
-    "open_data": 4,
+    "community": 11,  # + the same two; + how many ratings are held, per flag (issue 11)
+    "open_data": 6,  # + the ballot criteria and the held ratings (issue 11)
     "open_data_csv": 2,
     "open_data_index": 1,
 }

@@ -11,6 +11,7 @@ import io
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from communities.models import Community, Street
 from console.models import StaffProfile
@@ -71,7 +72,9 @@ def closed_campaign(qiaokou, jiangan, company):
     chuntian, gutian_xq, _jiangan = (enrollment_create(campaign, c) for c in communities)
     _rate(chuntian, satisfied=9, unsatisfied=1)
     _rate(gutian_xq, satisfied=2, unsatisfied=1)
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.CLOSED, monitoring_finalised_at=timezone.now()
+    )
     campaign.refresh_from_db()
     return campaign
 
@@ -201,7 +204,9 @@ def test_a_rate_just_below_the_threshold_is_not_rounded_up(qiaokou, company):
     )
     enrollment = enrollment_create(campaign, community)
     _rate(enrollment, satisfied=2249, unsatisfied=251)  # 89.96%
-    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.CLOSED, monitoring_finalised_at=timezone.now()
+    )
     campaign.refresh_from_db()
 
     [row] = campaign_results_rows(campaign)

@@ -21,6 +21,7 @@ from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.households import codes_issue
 from evaluations.models import Rating, RatingAnswer
 from evaluations.ratings import rating_submit
+from monitoring.holds import monitoring_finalise
 from reviews import ballots
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Publication
@@ -29,7 +30,7 @@ from reviews.publishing import (
     publication_publish_final,
     publication_publish_preliminary,
 )
-from tests.conftest import add_ratings, make_campaign
+from tests.conftest import add_ratings, history_guards_off, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +88,7 @@ def loser(campaign, qiaokou, company):
 def final(rated, loser, campaign, qiaokou_reviewer, city_officer):
     winner = rated["enrollment"]
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(winner, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(winner, actor=qiaokou_reviewer)
@@ -119,24 +121,18 @@ def recount(document, ballots_text):
         return value[1:] if value.startswith("'") else value
 
     satisfied_answers = set(document["campaign"]["satisfied_answers"])
-    has_criteria = bool(document["campaign"]["criteria"])
-    responses, satisfied, lines = Counter(), Counter(), []
+    has_criteria = bool(document["ballot_criteria"])
+    responses, satisfied, ballots = Counter(), Counter(), []
     for raw in csv.DictReader(io.StringIO(ballots_text)):
         row = {name: cell(value) for name, value in raw.items()}
         entry = (row["district_code"], row["community_name"])
         responses[entry] += 1
         satisfied[entry] += row["overall"] in satisfied_answers
         answers = row["answers"].split(";") if has_criteria else []
-        ballot = [
-            row["code_hash"],
-            row["district_code"],
-            row["community_name"],
-            row["overall"],
-            answers,
-            row["receipt"],
-        ]
-        lines.append(json.dumps(ballot, ensure_ascii=False, separators=(",", ":")))
-    digest = hashlib.sha256("".join(line + "\n" for line in sorted(lines)).encode()).hexdigest()
+        ballots.append((row["district_code"], row["community_name"], row["overall"], answers))
+    ballots.sort(key=lambda b: (b[0], b[1], b[2], *b[3]))  # code-point order
+    lines = [json.dumps(list(b), ensure_ascii=False, separators=(",", ":")) for b in ballots]
+    digest = hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
     return responses, satisfied, digest
 
 
@@ -157,10 +153,11 @@ def test_the_final_list_carries_the_digest_of_its_counted_ratings(final):
     assert len(final.ratings_digest) == 64
     assert final.ratings_digest == ballots.publication_digest(final)  # stable
     assert final.ratings_digest == ballots.publication_digest(final)
-    lines = [b.line for b in ballots.publication_ballots(final)]
-    assert len(lines) == 5
-    random.Random(5).shuffle(lines)
-    assert ballots.digest_lines(sorted(lines)) == final.ratings_digest  # order-independent
+    found = list(ballots.publication_ballots(final))
+    assert len(found) == 5
+    random.Random(5).shuffle(found)
+    ordered = sorted(found, key=lambda b: b.sort_key)
+    assert ballots.digest_lines(b.line for b in ordered) == final.ratings_digest
     preliminary = Publication.objects.get(campaign=final.campaign, kind="preliminary")
     assert preliminary.ratings_digest == ""  # the notice list is not final yet
 
@@ -173,21 +170,34 @@ def test_the_digest_does_not_depend_on_the_order_the_ratings_were_stored(final):
         Rating.objects.filter(is_current=True, enrollment=final.entries.get().enrollment)
     )
     answers = {r.pk: list(r.answers.order_by("criterion__order")) for r in ratings}
-    RatingAnswer.objects.filter(rating__in=ratings).delete()
-    Rating.objects.filter(pk__in=[r.pk for r in ratings]).delete()
-    for rating in reversed(ratings):
-        old_pk, rating.pk = rating.pk, None
-        rating.save()
-        for answer in answers[old_pk]:
-            answer.pk, answer.rating = None, rating
-            answer.save()
+    with history_guards_off():
+        RatingAnswer.objects.filter(rating__in=ratings).delete()
+        Rating.objects.filter(pk__in=[r.pk for r in ratings]).delete()
+        for rating in reversed(ratings):
+            old_pk, rating.pk = rating.pk, None
+            rating.save()
+            for answer in answers[old_pk]:
+                answer.pk, answer.rating = None, rating
+                answer.save()
     assert ballots.publication_digest(final) == before
+
+
+def test_reordering_the_criteria_changes_nothing(final):
+    """Criteria are identified by their stable code: changing their order in the admin
+    is no reason for a mismatch."""
+    before = ballots.publication_digest(final)
+    for i, criterion in enumerate(final.campaign.criteria.order_by("-order")):
+        criterion.order = i
+        criterion.save(update_fields=["order"])
+    assert ballots.publication_digest(final) == before == final.ratings_digest
+    assert "OK" in verify(SLUG)
 
 
 def test_the_digest_changes_when_a_counted_answer_changes(final, rated):
     before = ballots.publication_digest(final)
     rating = rated["counted"][1]  # satisfied throughout
-    RatingAnswer.objects.filter(rating=rating).update(answer="unsatisfied")
+    with history_guards_off():
+        RatingAnswer.objects.filter(rating=rating).update(answer="unsatisfied")
     assert ballots.publication_digest(final) != before
 
 
@@ -210,11 +220,14 @@ def test_verify_publication_passes_on_an_untouched_database(final):
 
 
 def test_tampering_with_a_counted_rating_is_reported(final, rated, loser):
-    """A raw UPDATE after publication, as an insider with database access would."""
-    Rating.objects.filter(enrollment=loser).update(overall="satisfied")  # not on the list
+    """A raw UPDATE after publication, as the tables' owner could (the application's
+    role is refused by the triggers)."""
+    with history_guards_off():
+        Rating.objects.filter(enrollment=loser).update(overall="satisfied")  # not on the list
     assert "OK" in verify(SLUG)
     rating = rated["counted"][4]  # unsatisfied
-    Rating.objects.filter(pk=rating.pk).update(overall="satisfied")
+    with history_guards_off():
+        Rating.objects.filter(pk=rating.pk).update(overall="satisfied")
     message, err = verify_fails(SLUG)
     assert "mismatch" in message and f"{SLUG} revision 1" in message
     assert "MISMATCH 420104 汉口春天: satisfied published 4, recounted 5" in err
@@ -223,22 +236,27 @@ def test_tampering_with_a_counted_rating_is_reported(final, rated, loser):
 
 def test_tampering_with_an_answer_per_criterion_is_reported_by_the_digest(final, rated):
     rating = rated["counted"][1]  # satisfied throughout
-    RatingAnswer.objects.filter(rating=rating).update(answer="unsatisfied")
+    with history_guards_off():
+        RatingAnswer.objects.filter(rating=rating).update(answer="unsatisfied")
     message, err = verify_fails(SLUG)
-    assert "1 mismatch(es)" in message
-    assert "MISMATCH ratings digest" in err and "recounted" not in err
+    assert "2 mismatch(es)" in message  # the stored digest, and the anchored one
+    assert "MISMATCH ratings digest published" in err and "recomputed" in err
+    assert "MISMATCH ratings digest anchored" in err
+    assert "satisfied published" not in err
 
 
 def test_reviving_a_superseded_rating_is_reported(final, rated):
-    Rating.objects.filter(pk=rated["counted"][0].pk).update(is_current=False)
-    Rating.objects.filter(pk=rated["superseded"].pk).update(is_current=True)
+    with history_guards_off():
+        Rating.objects.filter(pk=rated["counted"][0].pk).update(is_current=False)
+        Rating.objects.filter(pk=rated["superseded"].pk).update(is_current=True)
     message, err = verify_fails(SLUG)
     assert "satisfied published 4, recounted 3" in err
     assert "ratings digest" in err
 
 
 def test_a_list_without_a_digest_does_not_pass(final):
-    Publication.objects.filter(pk=final.pk).update(ratings_digest="")
+    with history_guards_off():
+        Publication.objects.filter(pk=final.pk).update(ratings_digest="")
     message, err = verify_fails(SLUG)
     assert "no ratings digest was published" in err
 
@@ -255,7 +273,7 @@ def test_verify_publication_names_what_it_cannot_find(final):
 
 def test_anyone_can_recount_each_entry_and_the_digest_from_the_open_data(client, final):
     document, text = open_data(client)
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["publication"]["ratings_digest"] == final.ratings_digest
     assert document["revisions"][0]["ratings_digest"] == final.ratings_digest
     responses, satisfied, digest = recount(document, text)
@@ -268,25 +286,47 @@ def test_anyone_can_recount_each_entry_and_the_digest_from_the_open_data(client,
 
 def test_the_ballots_file_holds_only_counted_ballots_of_listed_entries(client, final, rated, loser):
     _, text = open_data(client)
+    header = text.lstrip("\ufeff").splitlines()[0]
+    assert header == "district_code,community_name,overall,answers"  # written out, not the constant
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ballots.BALLOT_FIELDS
-    receipts = {row["receipt"] for row in rows}
-    assert receipts == {r.receipt for r in rated["counted"]}
-    assert rated["superseded"].receipt not in text
-    for rating in Rating.objects.filter(enrollment=loser):
+    assert len(rows) == len(rated["counted"])
+    for rating in Rating.objects.all():  # no receipt, no code hash: nothing to link a ballot
         assert rating.receipt not in text
         assert rating.household_code.code_hash not in text
     assert "洺悦府" not in text
-    assert len({row["code_hash"] for row in rows}) == len(rows)  # one per household
-    assert [row["code_hash"] for row in rows] == sorted(row["code_hash"] for row in rows)
-    first = next(row for row in rows if row["receipt"] == rated["counted"][0].receipt)
-    assert first["overall"] == "satisfied"
-    assert first["answers"] == ";".join(["basically_satisfied"] * 5)
+    keys = [(r["district_code"], r["community_name"], r["overall"], r["answers"]) for r in rows]
+    assert keys == sorted(keys)  # canonical order
+    assert Counter((r["overall"], r["answers"]) for r in rows) == Counter(
+        {
+            ("satisfied", ";".join(["basically_satisfied"] * 5)): 1,
+            ("satisfied", ";".join(["satisfied"] * 5)): 1,
+            ("basically_satisfied", ";".join(["basically_satisfied"] * 5)): 1,
+            ("satisfied", ";".join(["unsatisfied"] * 5)): 1,
+            ("unsatisfied", ";".join(["unsatisfied"] * 5)): 1,
+        }
+    )
+
+
+def test_the_counted_receipts_are_published_as_hashes_apart_from_the_ballots(
+    client, final, rated, loser
+):
+    response = client.get(f"/open-data/{SLUG}-receipts.csv")
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().split()
+    assert lines[0] == "receipt_sha256"
+    expected = sorted(
+        hashlib.sha256(f"manyi-receipt:{r.receipt}".encode()).hexdigest() for r in rated["counted"]
+    )
+    assert lines[1:] == expected
+    text = "\n".join(lines)
+    assert rated["superseded"].receipt not in text
+    for rating in Rating.objects.all():
+        assert rating.receipt not in text
 
 
 def test_the_ballots_file_is_cacheable_and_refused_before_the_final_list(client, final):
     response = client.get(f"/open-data/{SLUG}-ballots.csv")
-    assert response["ETag"] == f'"ballots-v2-{final.pk}-r1"'
+    assert response["ETag"] == f'"ballots-v3-{final.pk}-r1"'
     assert response["Access-Control-Allow-Origin"] == "*"
     assert 'filename="verify-2020-r1-ballots.csv"' in response["Content-Disposition"]
     again = client.get(
@@ -314,8 +354,11 @@ def test_a_withdrawn_entry_keeps_its_ballots_and_the_recount_still_matches(
 
 
 def test_the_ballots_file_guards_and_round_trips_a_formula_like_name(client, final):
-    Publication.objects.get(pk=final.pk).entries.update(community_name="=汉口春天")
-    Publication.objects.filter(pk=final.pk).update(ratings_digest=ballots.publication_digest(final))
+    with history_guards_off():
+        Publication.objects.get(pk=final.pk).entries.update(community_name="=汉口春天")
+        Publication.objects.filter(pk=final.pk).update(
+            ratings_digest=ballots.publication_digest(final)
+        )
     document, text = open_data(client)
     assert ",'=汉口春天," in text
     _, _, digest = recount(document, text)
@@ -325,8 +368,8 @@ def test_the_ballots_file_guards_and_round_trips_a_formula_like_name(client, fin
 # --- the receipt check --------------------------------------------------------------------
 
 
-def check(client, receipt):
-    response = client.get("/receipts/check/", {"receipt": receipt}, headers=EN)
+def check(client, receipt, **extra):
+    response = client.post("/receipts/check/", {"receipt": receipt}, headers=EN, **extra)
     return response, response.content.decode()
 
 
@@ -372,10 +415,19 @@ def test_the_receipt_check_answers_after_publication_too(client, final, rated):
     assert "This rating counts for its household." in page
 
 
-def test_the_receipt_page_links_to_the_check(client, rated):
+def test_the_receipt_check_is_a_post_and_a_receipt_in_the_query_is_ignored(client, rated):
     receipt = rated["counted"][1].receipt
-    page = client.get(f"/receipts/{receipt}/", headers=EN).content.decode()
-    assert f"/receipts/check/?receipt={receipt}" in page
+    page = client.get("/receipts/check/", {"receipt": receipt}, headers=EN).content.decode()
+    assert 'method="post"' in page
+    assert "This rating counts" not in page and "No rating has" not in page
+
+
+def test_the_receipt_check_needs_the_csrf_token(rated):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/receipts/check/", {"receipt": rated["counted"][1].receipt})
+    assert response.status_code == 403
 
 
 def test_receipt_checks_are_rate_limited_per_client(client, rated, settings):
@@ -387,7 +439,7 @@ def test_receipt_checks_are_rate_limited_per_client(client, rated, settings):
     assert response.status_code == 429
     assert "Too many checks from this network." in page
     assert "This rating counts" not in page
-    other = client.get("/receipts/check/", {"receipt": receipt}, headers=EN, REMOTE_ADDR="10.0.0.9")
+    other, _ = check(client, receipt, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200  # another client is not affected
 
 
@@ -413,7 +465,8 @@ def test_network_traces_of_ratings_are_forgotten_once_the_final_list_is_out(
         user_agent="Mozilla/5.0 (open campaign)",
     )
     published = Rating.objects.filter(enrollment__campaign=final.campaign)
-    published.update(client_ip="203.0.113.5", user_agent="Mozilla/5.0", browser_id="b" * 32)
+    with history_guards_off():
+        published.update(client_ip="203.0.113.5", user_agent="Mozilla/5.0", browser_id="b" * 32)
     assert published.count() > 0
 
     out = io.StringIO()
@@ -431,3 +484,69 @@ def test_network_traces_of_ratings_are_forgotten_once_the_final_list_is_out(
     out = io.StringIO()
     call_command("forget_rating_addresses", stdout=out)
     assert "from 0 ratings" in out.getvalue()
+
+
+# --- anchors outside the database (issue 11, item 3) --------------------------------------
+
+
+def test_the_final_list_is_anchored_in_the_audit_chain(client, final):
+    from evaluations.models import AuditEntry
+
+    anchor = AuditEntry.objects.get(action="publication_anchored", entry_hash=final.audit_head)
+    assert anchor.new_value == final.ratings_digest
+    assert anchor.subject == f"{SLUG} final r1"
+    page = client.get(f"/lists/{SLUG}/").content.decode()
+    assert f'data-anchor="digest">{final.ratings_digest}<' in page
+    assert f'data-anchor="audit-head">{final.audit_head}<' in page
+    document = json.loads(client.get(f"/open-data/{SLUG}.json").content)
+    assert document["publication"]["audit_head"] == final.audit_head
+    assert document["ballot_criteria"] == sorted(document["ballot_criteria"])
+    out = verify(SLUG, "--digest", final.ratings_digest, "--audit-head", final.audit_head)
+    assert f"anchored in the audit chain at {final.audit_head}" in out
+
+
+def test_the_publication_notice_pdf_carries_the_digest_and_the_head(client, final):
+    from pypdf import PdfReader
+
+    response = client.get(f"/open-data/{SLUG}-notice.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    flat = "".join(text.split())
+    assert final.ratings_digest in flat and final.audit_head in flat
+    assert "汉口春天" in flat and "名单发布公告" in flat
+
+
+def test_a_consistent_forgery_contradicts_the_anchors(final, rated):
+    """The attack of the review: flip a counted rating and its answers, lower the
+    entry's count, recompute and store the digest. The anchored digest in the chain
+    and the values printed on the notice no longer match."""
+    printed_digest, printed_head = final.ratings_digest, final.audit_head
+    rating = rated["counted"][4]  # unsatisfied
+    with history_guards_off():
+        Rating.objects.filter(pk=rating.pk).update(overall="satisfied")
+        RatingAnswer.objects.filter(rating=rating).update(answer="satisfied")
+        final.entries.update(satisfied=5)
+        Publication.objects.filter(pk=final.pk).update(
+            ratings_digest=ballots.publication_digest(final)
+        )
+    message, err = verify_fails(SLUG)
+    assert "MISMATCH ratings digest anchored" in err
+    assert "satisfied published" not in err  # the counts were forged consistently
+    # Rewriting the anchoring entry too breaks the chain …
+    from evaluations.audit_chain import hash_of
+    from evaluations.models import AuditEntry
+
+    with history_guards_off():
+        AuditEntry.objects.filter(entry_hash=printed_head).update(
+            new_value=ballots.publication_digest(final)
+        )
+    message, err = verify_fails(SLUG)
+    assert "audit chain broken" in err
+    # … and recomputing the entry's hash contradicts the head printed on the notice.
+    with history_guards_off():
+        anchor = AuditEntry.objects.get(entry_hash=printed_head)
+        new_head = hash_of(anchor)
+        AuditEntry.objects.filter(pk=anchor.pk).update(entry_hash=new_head)
+        Publication.objects.filter(pk=final.pk).update(audit_head=new_head)
+    message, err = verify_fails(SLUG, "--digest", printed_digest, "--audit-head", printed_head)
+    assert "ratings digest on the notice" in err and "audit head on the notice" in err

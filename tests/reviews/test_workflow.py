@@ -11,6 +11,7 @@ from communities.models import Community, PropertyCompany
 from evaluations.campaigns import TransitionRefused, campaign_transition, enrollment_create
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import (
     ReviewRefused,
     enrollment_approve,
@@ -56,6 +57,7 @@ def enrolled(campaign, community):
 @pytest.fixture
 def closed(enrolled, city_officer):
     campaign_transition(enrolled.campaign, "close", actor=city_officer)
+    monitoring_finalise(enrolled.campaign, actor=city_officer)
     enrolled.refresh_from_db()
     return enrolled
 
@@ -175,6 +177,7 @@ def test_an_ineligible_enrollment_cannot_be_recommended(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=satisfied, unsatisfied=unsatisfied)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     check_all(enrollment, qiaokou_reviewer)
     with pytest.raises(ReviewRefused, match=message):
         enrollment_recommend(enrollment, actor=qiaokou_reviewer)
@@ -313,6 +316,7 @@ def test_an_upheld_objection_drops_the_entry_from_the_final_list(
     add_ratings(first, satisfied=30)
     add_ratings(second, satisfied=25)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for enrollment in (first, second):
         check_all(enrollment, qiaokou_reviewer)
         enrollment_recommend(enrollment, actor=qiaokou_reviewer)

@@ -23,6 +23,7 @@ from console.models import StaffProfile
 from demo import images as demo_images
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_preliminary
 from showcases import services as showcases
@@ -151,7 +152,7 @@ def test_an_oversized_file_is_refused_before_it_is_read(settings):
 
 def test_the_default_byte_limit_is_eight_megabytes():
     assert photos.max_bytes() == 8 * 1024 * 1024
-    assert photos.max_pixels() == 40_000_000
+    assert photos.max_pixels() == 24_000_000  # a phone's photo (issue 11)
 
 
 def test_a_decompression_bomb_is_refused_quickly_without_decoding_it(monkeypatch):
@@ -164,7 +165,7 @@ def test_a_decompression_bomb_is_refused_quickly_without_decoding_it(monkeypatch
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", decoded)
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "verify", decoded)
     started = time.monotonic()
-    with pytest.raises(PhotoRejected, match="more than 40 megapixels"):
+    with pytest.raises(PhotoRejected, match="more than 24 megapixels"):
         process_upload(upload(bomb, "bomb.png", "image/png"))
     assert time.monotonic() - started < 1
 
@@ -174,6 +175,37 @@ def test_an_image_over_the_pixel_limit_is_refused_with_its_size(monkeypatch, set
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", lambda self: 1 / 0)
     with pytest.raises(PhotoRejected, match="3000 × 3000 pixels, more than 4 megapixels"):
         process_upload(upload(png_bomb(3000, 3000), "big.png", "image/png"))
+
+
+def test_the_39_megapixel_png_of_the_review_is_refused_anonymously(client, db):
+    """Issue 11: a 131 KB PNG of 39.7 megapixels was accepted through the objection
+    form (~270 MB to decode)."""
+    bomb = png_bomb(7000, 5675)  # 39.7 megapixels
+    with pytest.raises(PhotoRejected, match="7000 × 5675 pixels, more than 24 megapixels"):
+        process_upload(upload(bomb, "bomb.png", "image/png"))
+
+
+def test_a_phone_photo_of_24_megapixels_is_accepted(monkeypatch):
+    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    # 6000 × 4000 = 24 MP: the header check passes; the decode itself is stubbed out.
+    assert photos.max_pixels() >= 6000 * 4000
+
+
+def test_decodes_are_capped_per_process_with_a_clear_busy_message(settings, monkeypatch):
+    settings.PHOTO_CONCURRENT_DECODES = 2
+    settings.PHOTO_DECODE_WAIT_SECONDS = 0.1
+    monkeypatch.setattr(photos, "_decode_slots", None)
+    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    data = jpeg_bytes((400, 300))
+    slots = photos._slots()
+    assert slots.acquire(timeout=1) and slots.acquire(timeout=1)  # two decodes running
+    try:
+        with pytest.raises(photos.PhotoBusy, match="busy with other photos"):
+            process_upload(upload(data))
+    finally:
+        slots.release()
+    assert process_upload(upload(data)) == "processed"  # a slot is free: it goes through
+    slots.release()
 
 
 def test_a_tiny_image_is_refused():
@@ -682,6 +714,7 @@ def published(community, city_officer, qiaokou_reviewer):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)

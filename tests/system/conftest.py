@@ -4,6 +4,7 @@ import pytest
 
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_preliminary
 from tests.conftest import add_ratings, make_campaign, make_staff
@@ -15,6 +16,7 @@ def notice_entry(community, city_officer):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     reviewer = make_staff(
         "fuzz-reviewer", StaffProfile.Role.DISTRICT, districts=[community.district]
     )

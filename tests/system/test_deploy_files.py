@@ -20,7 +20,11 @@ def unit(name: str) -> configparser.ConfigParser:
 
 
 def test_the_units_run_gunicorn_the_worker_and_the_scheduler():
-    web, worker, beat = unit("manyi.service"), unit("manyi-worker.service"), unit("manyi-beat.service")
+    web, worker, beat = (
+        unit("manyi.service"),
+        unit("manyi-worker.service"),
+        unit("manyi-beat.service"),
+    )
     assert "gunicorn config.wsgi -c config/gunicorn.conf.py" in web["Service"]["ExecStart"]
     assert "celery -A config worker" in worker["Service"]["ExecStart"]
     assert "celery -A config beat" in beat["Service"]["ExecStart"]
@@ -47,7 +51,10 @@ def test_the_compose_file_runs_the_whole_stack():
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     assert "/readyz" in " ".join(services["app1"]["healthcheck"]["test"])
     # nginx runs the site file itself, pointed at the two app containers.
-    assert "./nginx/manyi.conf:/etc/nginx/templates/manyi.conf.template:ro" in services["nginx"]["volumes"]
+    assert (
+        "./nginx/manyi.conf:/etc/nginx/templates/manyi.conf.template:ro"
+        in services["nginx"]["volumes"]
+    )
     sed = (DEPLOY / "nginx" / "compose-upstream.sed").read_text()
     site = (DEPLOY / "nginx" / "manyi.conf").read_text()
     for pattern in re.findall(r"^s/(.+?)/", sed, re.MULTILINE):

@@ -104,7 +104,7 @@ def test_the_rating_form_takes_any_post_without_a_server_error(
     if response.status_code == 302:
         assert complete
         (rating,) = current
-        assert response["Location"] == f"/receipts/{rating.receipt}/"
+        assert response["Location"] == "/receipts/thanks/"  # never the receipt (issue 11)
         assert rating.overall == data["overall"]
         assert rating.comment == (data.get("comment") or "").strip()
     else:
@@ -265,3 +265,16 @@ def test_a_nul_character_in_the_address_is_a_400_page_in_chinese(client, db, pat
     response = client.get(path)
     assert response.status_code == 400
     assert "请求有误" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/communities/9223372036854775808/",
+        "/companies/99999999999999999999/",
+        "/communities/9223372036854775807/",
+    ],
+)
+def test_out_of_range_ids_are_not_found_on_every_database(client, db, path):
+    """Issue 11: a number past a 64-bit integer was a 500 on SQLite."""
+    assert client.get(path).status_code == 404

@@ -51,7 +51,9 @@ CLIENT = "203.0.113.9"
 def project_log():
     """What the project's own log handler (config/logs.py) writes, as text."""
     buffer = io.StringIO()
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h.formatter, UtcJsonFormatter)]
+    handlers = [
+        h for h in logging.getLogger().handlers if isinstance(h.formatter, UtcJsonFormatter)
+    ]
     assert handlers, "the project's JSON handler is not on the root logger"
     previous = [h.setStream(buffer) for h in handlers]
     yield buffer
@@ -86,7 +88,9 @@ def test_rating_objecting_and_logging_in_leave_no_code_receipt_or_address_in_the
     client.post(url, {"contact_name": "王女士", "contact": "138", "text": "门岗常无人"})
     # Staff log in: first with a wrong password (django-axes warns, naming the address).
     client.post(reverse("console:login"), {"username": "city", "password": "wrong-password"})
-    client.post(reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"})
+    client.post(
+        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+    )
     # `make run`'s server logs its request lines on django.server, as runserver does.
     logging.getLogger("django.server").info(
         '"%s" %s %s', f"GET /r/{household_code} HTTP/1.1", "200", "1234"
@@ -130,7 +134,10 @@ def test_the_sentry_event_carries_no_code_receipt_or_address():
             "query_string": "code=K7QM-X2PA-9RTD",
             "data": {"receipt": "RABCDEFGHJKLMNPQ"},
             "cookies": {"sessionid": "x"},
-            "headers": {"Referer": "https://manyi.example/r/K7QMX2PA9RTD", "X-Real-IP": "203.0.113.9"},
+            "headers": {
+                "Referer": "https://manyi.example/r/K7QMX2PA9RTD",
+                "X-Real-IP": "203.0.113.9",
+            },
             "env": {"REMOTE_ADDR": "203.0.113.9"},
         },
         "user": {"ip_address": "203.0.113.9"},
@@ -141,7 +148,13 @@ def test_the_sentry_event_carries_no_code_receipt_or_address():
     }
     sent = json.dumps(before_send(event, {}))
     crumb = json.dumps(before_breadcrumb({"message": "SELECT … 'K7QMX2PA9RTD'"}, {}))
-    for secret in ["K7QMX2PA9RTD", "K7QM-X2PA-9RTD", "RABCDEFGHJKLMNPQ", "RABC-DEFG-HJKL-MNPQ", "203.0.113.9"]:
+    for secret in [
+        "K7QMX2PA9RTD",
+        "K7QM-X2PA-9RTD",
+        "RABCDEFGHJKLMNPQ",
+        "RABC-DEFG-HJKL-MNPQ",
+        "203.0.113.9",
+    ]:
         assert secret not in sent
         assert secret not in crumb
     assert "/r/[code]" in sent and "[receipt]" in sent

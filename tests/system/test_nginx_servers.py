@@ -304,8 +304,7 @@ def stack(shared_redis, tmp_path, settings):
     if not IS_POSTGRES:
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…)")
     servers = [
-        Server(name, tmp_path, DRAIN_FILE=str(tmp_path / f"draining-{name}"))
-        for name in ("A", "B")
+        Server(name, tmp_path, DRAIN_FILE=str(tmp_path / f"draining-{name}")) for name in ("A", "B")
     ]
     proxy = Nginx(tmp_path, servers)
     for server in servers:
@@ -349,7 +348,9 @@ def assert_logs_clean(codes, receipts, servers, proxy) -> None:
         for line in lines:
             record = json.loads(line)  # one JSON object per line
             assert record["time"].endswith("+00:00"), line
-    access = [json.loads(line) for line in (proxy.tmp / "nginx-access.log").read_text().splitlines()]
+    access = [
+        json.loads(line) for line in (proxy.tmp / "nginx-access.log").read_text().splitlines()
+    ]
     assert len(access) >= 2 * RESIDENTS
     assert {line["path"] for line in access if line["path"].startswith("/r/")} == {"/r/[code]"}
 

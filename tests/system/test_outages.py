@@ -129,9 +129,7 @@ def test_wrong_codes_are_answered_and_the_limits_fail_open(client, redis_down, c
 def test_a_reviewer_logs_in_and_works_while_redis_is_down(
     client, redis_down, city_officer, enrollment
 ):
-    response = client.post(
-        reverse("console:login"), {"username": "city", "password": PASSWORD}
-    )
+    response = client.post(reverse("console:login"), {"username": "city", "password": PASSWORD})
     assert response.status_code == 302
     # The session is in the database (cached_db): every server finds it.
     assert Session.objects.count() == 1
@@ -146,9 +144,10 @@ def test_public_pages_render_without_the_page_cache(client, redis_down, enrollme
         response = client.get(path)
         assert response.status_code == 200, path
         assert "X-Page-Cache" not in response
-    assert enrollment.community.name in client.get(
-        f"/communities/{enrollment.community.pk}/"
-    ).content.decode()
+    assert (
+        enrollment.community.name
+        in client.get(f"/communities/{enrollment.community.pk}/").content.decode()
+    )
 
 
 def test_healthz_reports_the_cache_down_and_readyz_stays_ready(client, redis_down):

@@ -27,6 +27,7 @@ from PIL import Image
 
 from config.media_storage import media_storages, public_media_origins
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.models import ReviewCheck
 from showcases.models import ShowcaseItem
 from tests.conftest import add_ratings, make_campaign
@@ -164,6 +165,7 @@ def test_evidence_goes_to_the_private_prefix_and_is_read_through_a_signed_url(
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=2)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     rule = campaign.prerequisites.first()
     client.force_login(qiaokou_reviewer)
     response = client.post(

@@ -74,7 +74,7 @@ def test_production_refuses_to_start_with_a_weak_secret(secret, household_key, m
     assert message in result.stderr
 
 
-def test_production_starts_with_strong_secrets():
+def test_production_starts_with_strong_secrets_and_a_shared_cache():
     import secrets
 
     result = _start(
@@ -82,9 +82,30 @@ def test_production_starts_with_strong_secrets():
             "MANYI_PRODUCTION": "1",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+            "REDIS_URL": "redis://127.0.0.1:6379/15",  # not contacted at start
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://manyi", "dummycache://"])
+def test_production_refuses_to_start_without_a_shared_cache(cache_url):
+    """Issue 11: without REDIS_URL every worker had its own limits, and check --deploy
+    passed."""
+    import secrets
+
+    result = _start(
+        {
+            "MANYI_PRODUCTION": "1",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+            "REDIS_URL": None,
+            "CACHE_URL": cache_url,
+        },
+        then="from django.core.management import call_command; call_command('check', deploy=True)",
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL is missing" in result.stderr
 
 
 # --- the client address: from the proxy only when the deployment says so ------------
@@ -140,6 +161,7 @@ def test_production_keeps_database_connections_open(production, expected):
             "MANYI_PRODUCTION": production,
             "SECRET_KEY": secrets.token_urlsafe(50),
             "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
             "CONN_MAX_AGE": None,
         },
         then="from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])",

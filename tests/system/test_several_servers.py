@@ -319,7 +319,12 @@ def test_session_rate_limit_and_rating_are_shared_by_two_app_servers(
             {"csrfmiddlewaretoken": csrf_token(html), "overall": "unsatisfied", **answers},
         )
         assert response.status == 302, b.log()
-        receipt_b = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        # The receipt travels in the thank-you page's signed cookie, never in the address.
+        assert response.headers["Location"] == "/receipts/thanks/"
+        [handover] = [
+            c for c in response.headers.get_all("Set-Cookie") or [] if "manyi_receipt=" in c
+        ]
+        receipt_b = handover.split("manyi_receipt=", 1)[1].strip('"')[:16]
         assert Rating.objects.count() == 2
         current = Rating.objects.get(is_current=True)
         assert (current.overall, current.receipt) == ("unsatisfied", receipt_b)
@@ -338,9 +343,9 @@ def test_session_rate_limit_and_rating_are_shared_by_two_app_servers(
         response, _ = guesser.request(b.port, "GET", "/r/ZZZZZZZZZZZZ")
         assert response.status == 429, b.log()
         assert int(response.headers["Retry-After"]) > 0
-        # Even with a correct code, as long as the client is limited (evaluations/throttle.py).
+        # A correct code still opens at once (issue 11: evaluations/throttle.py).
         response, _ = guesser.request(b.port, "GET", f"/r/{household_code}")
-        assert response.status == 429
+        assert response.status == 200
         # Another client is not affected.
         response, _ = Browser(OTHER_IP).request(b.port, "GET", "/r/ZZZZZZZZZZZZ")
         assert response.status == 404
@@ -385,8 +390,10 @@ def test_200_concurrent_submits_of_one_code_through_two_servers_count_once(
             {"csrfmiddlewaretoken": token, "overall": overall, **answers},
         )
         receipt = None
-        if response.status == 302:
-            receipt = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        if response.status == 302:  # the receipt comes in the handover cookie
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                if "manyi_receipt=" in cookie:
+                    receipt = cookie.split("manyi_receipt=", 1)[1].strip('"')[:16]
         return response.status, overall, receipt
 
     with ThreadPoolExecutor(max_workers=CLIENT_THREADS) as pool:

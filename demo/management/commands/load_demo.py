@@ -47,6 +47,7 @@ from evaluations.models import (
     ReviewStatus,
 )
 from evaluations.tally import campaign_tally
+from monitoring import holds
 from reviews import decisions, publishing
 from showcases.models import ModerationStatus, Showcase, ShowcaseItem
 
@@ -121,6 +122,9 @@ class Command(BaseCommand):
         if campaign.publications.exists():
             return
         actor = self._system_user()
+        if campaign.monitoring_finalised_at is None:
+            holds.monitoring_finalise(campaign, actor=actor)
+            campaign.refresh_from_db()
         tally = campaign_tally(campaign)
         rules = [*campaign.prerequisites.all(), *campaign.criteria.all()]
         enrollments = campaign.enrollments.select_related("community", "company")
