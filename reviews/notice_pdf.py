@@ -5,7 +5,7 @@ database, so that a later edit inside it contradicts what was posted
 (`verify_publication --digest … --audit-head …`, docs/verification.md).
 
 Drawn with reportlab's platypus in STSong-Light (an Adobe CID font every PDF reader
-has; nothing to embed), as the household notices are (evaluations.notices).
+has; nothing to embed), as the household notices are (notices.rendering).
 """
 
 from __future__ import annotations

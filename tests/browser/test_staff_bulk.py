@@ -8,6 +8,7 @@ from django.test import Client
 from communities.models import Community, Street
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, ReviewStatus
+from monitoring.holds import monitoring_finalise
 from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,7 @@ def test_a_district_reviewer_clears_200_enrollments_from_the_todo_page(
         )
         add_ratings(enrollment_create(campaign, community), satisfied=10)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     page = desktop_page
     page.set_default_timeout(60_000)  # 200 enrollments × 7 checks on a loaded machine
     log_in(page, site, qiaokou_reviewer)
@@ -87,6 +89,7 @@ def test_the_xlsx_downloaded_after_a_withdrawal_says_withdrawn(
     )
     add_ratings(enrollment_create(campaign, community), satisfied=10)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     campaign.enrollments.update(review_status=ReviewStatus.APPROVED)
     publication_publish_preliminary(campaign, actor=city_officer)
     later = timezone.now() + timedelta(days=30)

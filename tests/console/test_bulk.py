@@ -12,6 +12,7 @@ from django.urls import reverse
 from communities.models import Community, Street
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
+from monitoring.holds import monitoring_finalise
 from reviews.bulk import enrollments_decide
 from tests.conftest import add_ratings, make_campaign
 
@@ -34,6 +35,7 @@ def make_district_campaign(qiaokou, jiangan, company, city_officer, *, n=4, rate
     )
     add_ratings(enrollment_create(campaign, other), satisfied=10)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     return campaign
 
 
@@ -202,6 +204,8 @@ def test_rate_bands_and_the_rate_order_only_once_rates_are_visible(
     assert len(shown) == 5 and 'name="band"' not in html and "满意度从高到低" not in html
 
     campaign_transition(campaign, "close", actor=city_officer)
+
+    monitoring_finalise(campaign, actor=city_officer)
     assert names(band="90")[0] == ["九成小区", "满分小区"]
     assert names(band="80")[0] == ["八成九小区"]
     assert names(band="low")[0] == ["七成小区"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.households import codes_issue
 from evaluations.models import AuditEntry, Campaign, Criterion
+from monitoring.holds import monitoring_finalise
 from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,7 @@ def _published(slug, community, city_officer, **kwargs):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=5)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=city_officer, met=True)
     enrollment_recommend(enrollment, actor=city_officer)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def test_console_pages_send_the_same_queries_for_3_or_30_communities(
     grow(campaign, qiaokou, company, 3)
     if name != "console:monitoring":
         campaign_transition(campaign, "close", actor=city_officer)
+        monitoring_finalise(campaign, actor=city_officer)
     client.force_login(city_officer)
     url = reverse(name, args=[campaign.slug])
     small, _sql = queries(client, url)
@@ -62,6 +64,7 @@ def test_the_campaign_page_counts_only_the_communities_of_its_page(
     campaign = make_campaign(slug="paged")
     grow(campaign, qiaokou, company, 5)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     client.force_login(city_officer)
     original = views.PAGE_SIZE
     views.PAGE_SIZE = 2

@@ -11,6 +11,7 @@ from django.urls import reverse
 from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import Enrollment
+from monitoring.holds import monitoring_finalise
 from reviews.bulk import enrollments_decide
 from reviews.publishing import objection_file, publication_publish_preliminary
 from tests.conftest import add_ratings, make_campaign
@@ -29,6 +30,7 @@ def closed(qiaokou, jiangan, company, city_officer):
         )
         add_ratings(enrollment_create(campaign, community), satisfied=10)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     return campaign
 
 
@@ -109,6 +111,7 @@ def test_the_todo_page_makes_as_many_queries_for_50_rows_as_for_1(
     )
     enrollment_create(campaign, community)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     one = count(qiaokou_reviewer), count(city_officer)
     for i in range(49):
         community = Community.objects.create(
@@ -120,6 +123,7 @@ def test_the_todo_page_makes_as_many_queries_for_50_rows_as_for_1(
     other = make_campaign(slug="todo-two", min_responses=5)
     Enrollment.objects.create(campaign=other, community=community, company=company, households=50)
     campaign_transition(other, "close", actor=city_officer)
+    monitoring_finalise(other, actor=city_officer)
     assert (count(qiaokou_reviewer), count(city_officer)) == one
 
 

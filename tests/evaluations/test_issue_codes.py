@@ -127,13 +127,13 @@ def test_the_notice_names_its_issuer_and_hotline_and_carries_the_seal(
     assert text.count("咨询电话：12345") == 4
     assert len(page.images) == 1  # the seal: one image, drawn on each of the four notices
     # The notice still fits its A6 cell with the issuer's line.
-    from evaluations.notices import _draw_notice, _NullCanvas
+    from notices.rendering import _draw_notice, _NullCanvas
 
     assert _draw_notice(_NullCanvas(), 0, 0, _fields_for(enrollment), "K7QMX2PA9RTD") >= 0
 
 
 def _fields_for(enrollment) -> dict:
-    from evaluations import notices
+    from notices import rendering as notices
 
     captured = {}
     original = notices._draw_notice

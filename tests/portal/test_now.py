@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import publication_publish_preliminary
 from tests.conftest import add_ratings, make_campaign
@@ -34,6 +35,7 @@ def on_notice(world, community, city_officer, qiaokou_reviewer):
     enrollment = enrollment_create(campaign, community)
     add_ratings(enrollment, satisfied=30)
     campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
     for rule in [*campaign.prerequisites.all(), *campaign.criteria.all()]:
         review_check_record(enrollment, rule, actor=qiaokou_reviewer, met=True)
     enrollment_recommend(enrollment, actor=qiaokou_reviewer)

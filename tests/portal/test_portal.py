@@ -319,7 +319,7 @@ PUBLIC_QUERIES = {
     "search": 6,  # + what is happening now: being rated, on notice (portal.queries.community_now)
     "company": 3,
     "community": 11,  # + the same two; + how many ratings are held, per flag (issue 11)
-    "open_data": 6,  # + the ballot criteria and the held ratings (issue 11)
+    "open_data": 7,  # + the ballot criteria and the held ratings (issue 11)
     "open_data_csv": 2,
     "open_data_index": 1,
 }

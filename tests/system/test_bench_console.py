@@ -6,6 +6,7 @@ import pytest
 
 from bench.console_and_notices import console_pages, measure_console, measure_notices
 from evaluations.campaigns import campaign_transition, enrollment_create
+from monitoring.holds import monitoring_finalise
 from tests.conftest import add_ratings, make_campaign
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -17,6 +18,7 @@ def small_city(community, city_officer):
     enrollment = enrollment_create(published, community)
     add_ratings(enrollment, satisfied=5, unsatisfied=1)
     campaign_transition(published, "close", actor=city_officer)
+    monitoring_finalise(published, actor=city_officer)
     opened = make_campaign(slug="open-one")
     return published, opened, enrollment_create(opened, community)
 

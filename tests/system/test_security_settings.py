@@ -186,6 +186,7 @@ def test_production_marks_the_language_cookie_secure():
             "MANYI_PRODUCTION": "1",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "HOUSEHOLD_CODE_KEY": secrets.token_urlsafe(50),
+            "REDIS_URL": "redis://127.0.0.1:6379/9",  # production refuses to start without
         },
         "from django.conf import settings; print(settings.LANGUAGE_COOKIE_SECURE)",
     )
