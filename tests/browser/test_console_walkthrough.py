@@ -119,7 +119,7 @@ def test_a_campaign_run_in_the_console_from_households_to_closing(
     resident.goto(f"{site}/r/{old_code.replace('-', '')}")
     expect(resident.locator("body")).to_contain_text("已作废")
     resident.goto(f"{site}/r/{new_code.replace('-', '')}")
-    questions = resident.get_by_role("group")
+    questions = resident.get_by_role("radiogroup")
     for i in range(questions.count()):
         questions.nth(i).get_by_role("radio", name="满意", exact=True).tap()
     resident.get_by_role("button", name="提交评议").tap()
