@@ -87,7 +87,6 @@ def _copy_entry(publication: Publication, entry: PublicationEntry, **changes):
     return PublicationEntry(publication=publication, **fields)
 
 
-@transaction.atomic
 def unreviewed_enrollments(campaign: Campaign):
     """The enrollments nobody has decided on (pending, or returned by the city): the
     preliminary list waits for them, or the city leaves them out explicitly."""
@@ -96,6 +95,7 @@ def unreviewed_enrollments(campaign: Campaign):
     ).select_related("community__district")
 
 
+@transaction.atomic
 def publication_publish_preliminary(
     campaign: Campaign, *, actor, now=None, leave_out_unreviewed: bool = False
 ) -> Publication:

@@ -225,6 +225,9 @@ def request(port: int, source: str, method: str, path: str, *, cookies=None, for
     return response, text
 
 
+RECEIPT_ON_PAGE = re.compile(r"R[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
 def rate_once(port: int, i: int, code: str, criteria) -> tuple[int, str | None]:
     """One resident: opens the rating page, submits. The status a person saw last, and
     the receipt if they got one."""
@@ -242,7 +245,17 @@ def rate_once(port: int, i: int, code: str, criteria) -> tuple[int, str | None]:
     response, _ = request(port, source, "POST", f"/r/{code}", cookies=cookies, form=form)
     if response.status != 302:
         return response.status, None
-    return 302, response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    # The receipt travels in no address (issue 11): the thank-you page shows it, from a
+    # short-lived signed cookie the submit set.
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        cookies[name.strip()] = rest.split(";", 1)[0]
+    from urllib.parse import urlsplit
+
+    where = urlsplit(response.headers["Location"]).path
+    thanks, page = request(port, source, "GET", where, cookies=cookies)
+    found = RECEIPT_ON_PAGE.search(page) if thanks.status == 200 else None
+    return 302, found.group(0).replace("-", "") if found else None
 
 
 class Stream:
