@@ -129,7 +129,7 @@ def test_wrong_codes_are_answered_and_the_limits_fail_open(client, redis_down, c
 def test_a_reviewer_logs_in_and_works_while_redis_is_down(
     client, redis_down, city_officer, enrollment
 ):
-    response = client.post(reverse("console:login"), {"username": "city", "password": PASSWORD})
+    response = client.post(reverse("accounts:login"), {"username": "city", "password": PASSWORD})
     assert response.status_code == 302
     # The session is in the database (cached_db): every server finds it.
     assert Session.objects.count() == 1
