@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "showcases",
     "monitoring",
     "notices",
+    "questionnaires",
     "portal",
     "console",
     "demo",

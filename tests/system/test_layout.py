@@ -21,6 +21,7 @@ APPS = [
     "showcases",
     "monitoring",
     "notices",
+    "questionnaires",
     "portal",
     "console",
     "demo",
