@@ -2,9 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import District
-from console.questionnaire_forms import CriteriaSetChoiceField
 from evaluations.audit import REASON_REQUIRED
 from evaluations.models import Answer, Campaign, Prerequisite
+from questionnaires.forms import CriteriaSetChoiceField
 from questionnaires.models import CriteriaSet
 from reviews.models import Objection
 from uploads.forms import PHOTO_ACCEPT, clean_private_photo

@@ -10,15 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from console.access import access_campaign, permission_required
-from console.questionnaire_forms import (
+from evaluations.errors import DomainError
+from questionnaires import services
+from questionnaires.forms import (
     CampaignQuestionFormSet,
     SetCopyForm,
     SetItemFormSet,
     TakeSetForm,
     VersionNoteForm,
 )
-from evaluations.errors import DomainError
-from questionnaires import services
 from questionnaires.models import CampaignQuestionnaire, CriteriaSet
 
 

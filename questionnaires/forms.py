@@ -1,6 +1,6 @@
-"""Forms of the criteria-set library and of a campaign's questions. They parse what
-staff type; the rules (how many questions, codes unique, frozen once rating opens)
-are questionnaires.services'."""
+"""Forms of the criteria-set library and of a campaign's questions, for the console's
+pages (console/views/questionnaires.py). They parse what staff type; the rules (how
+many questions, codes unique, frozen once rating opens) are questionnaires.services'."""
 
 from __future__ import annotations
 
