@@ -122,6 +122,8 @@ def campaign_questions(request, slug):
     formset = CampaignQuestionFormSet(
         posted if posted and "take" not in posted else None, initial=initial, prefix="q"
     )
+    for form, criterion in zip(formset.forms, criteria, strict=False):
+        form.question = criterion  # its code, shown beside the fields
     if posted is not None:
         if refusal:
             messages.error(request, refusal)

@@ -86,7 +86,8 @@ def seed(apps, schema_editor):
         name_en="General property-service questionnaire",
         description=(
             "住宅小区物业服务的六个方面：基本服务、清洁卫生、秩序安全、设施维护、绿化养护、"
-            "与居民沟通。依据与取舍见 docs/questionnaires.md。"
+            "与居民沟通。前五项对应中国物业管理协会《普通住宅小区物业管理服务等级标准（试行）》"
+            "的服务分项，第六项为服务事项公示和回应居民意见。"
         ),
         is_default=True,
     )

@@ -31,9 +31,9 @@ def log_in(page, site, user):
     )
 
 
-def shoot(page, name):
+def shoot(page, name, full_page=True):
     if shots := os.environ.get("MANYI_SCREENSHOTS"):  # to look at it (docs/questionnaires.md)
-        page.screenshot(path=f"{shots}/{name}.png", full_page=True)
+        page.screenshot(path=f"{shots}/{name}.png", full_page=full_page)
 
 
 def test_the_city_edits_a_set_and_adjusts_a_draft_campaigns_questions(
@@ -75,7 +75,7 @@ def test_the_city_edits_a_set_and_adjusts_a_draft_campaigns_questions(
     page.locator("#id_q-0-hint").fill("服务中心每天8:00–20:00有人值守。")
     page.locator("#id_q-5-order").fill("1")
     assert axe(page) == []
-    shoot(page, "console-campaign-questions")
+    shoot(page, "console-campaign-questions", full_page=False)
     page.get_by_role("button", name="保存问题").click()
     expect(page.locator("body")).to_contain_text("已修改2个问题")
     # Two questions at order 1: the code decides (resident-… before service-…).
