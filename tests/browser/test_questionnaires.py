@@ -52,6 +52,11 @@ def test_the_city_edits_a_set_and_adjusts_a_draft_campaigns_questions(
     page = desktop_page
     log_in(page, site, city_officer)
 
+    # A new campaign is offered the library, the general set preselected.
+    page.goto(f"{site}/console/campaigns/new/")
+    expect(page.get_by_label("问卷（评价标准集）")).to_have_value(str(general.pk))
+    shoot(page, "console-new-campaign")
+
     page.goto(f"{site}/console/")
     page.get_by_role("link", name="问卷库").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("问卷库")
@@ -75,6 +80,7 @@ def test_the_city_edits_a_set_and_adjusts_a_draft_campaigns_questions(
     page.locator("#id_q-0-hint").fill("服务中心每天8:00–20:00有人值守。")
     page.locator("#id_q-5-order").fill("1")
     assert axe(page) == []
+    page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "console-campaign-questions", full_page=False)
     page.get_by_role("button", name="保存问题").click()
     expect(page.locator("body")).to_contain_text("已修改2个问题")
