@@ -198,3 +198,21 @@ def test_once_rating_opens_the_questions_are_frozen_and_the_page_says_so(
     assert "问题已冻结：本活动已开始评议" in page(response)
     assert not campaign.criteria.filter(name="改了").exists()
     assert not AuditEntry.objects.filter(action="question_changed").exists()
+
+
+def test_a_tampered_questions_form_gets_a_clear_message_never_a_500(client, city_officer):
+    campaign = draft(city_officer)
+    other = draft(city_officer, slug="other-draft")
+    client.force_login(city_officer)
+    url = reverse("console:campaign_questions", args=[campaign.slug])
+    response = client.post(url, {"q-0-text": "x"})  # no management data
+    assert response.status_code == 200 and "保存问题" in page(response)
+    foreign = other.criteria.get(code="greenery")
+    data = questions_form_data(campaign)
+    data["q-0-criterion"] = foreign.pk
+    response = client.post(url, data, follow=True)
+    assert "这不是本活动的问题" in page(response)
+    foreign.refresh_from_db()
+    assert foreign.name == "绿化养护"
+    response = client.post(url, {"take": "1", "criteria_set": "999999"})
+    assert response.status_code == 200 and "选择一个有效的选项" in page(response)
