@@ -42,6 +42,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "communities.change_community",
         "communities.add_propertycompany",
         "communities.change_propertycompany",
+        "questionnaires.view_criteriaset",
+        "questionnaires.add_criteriaset",
+        "questionnaires.change_criteriaset",
     ],
     Role.DISTRICT: [
         "evaluations.review_enrollment",

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "showcases",
     "monitoring",
     "notices",
+    "questionnaires",
     "portal",
     "console",
     # Staff accounts come after every app whose permissions the roles take

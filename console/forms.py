@@ -3,7 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import District
 from evaluations.audit import REASON_REQUIRED
-from evaluations.models import Answer, Campaign, Criterion, Prerequisite
+from evaluations.models import Answer, Campaign, Prerequisite
+from questionnaires.forms import CriteriaSetChoiceField
+from questionnaires.models import CriteriaSet
 from reviews.models import Objection
 from uploads.forms import PHOTO_ACCEPT, clean_private_photo
 
@@ -22,11 +24,13 @@ class CampaignForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         initial=[Answer.SATISFIED, Answer.BASICALLY_SATISFIED],
     )
-    criteria = forms.ModelMultipleChoiceField(
-        label=_("criteria"),
-        queryset=Criterion.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=True,
+    criteria_set = CriteriaSetChoiceField(
+        label=_("Criteria set"),
+        queryset=CriteriaSet.objects.all(),
+        empty_label=None,
+        help_text=_(
+            "Its questions can be adjusted on the campaign's questions page until rating opens."
+        ),
     )
     prerequisites = forms.ModelMultipleChoiceField(
         label=_("prerequisites"),
@@ -51,7 +55,6 @@ class CampaignForm(forms.ModelForm):
             "min_coverage_percent",
             "satisfied_answers",
             "notice_days",
-            "criteria",
             "prerequisites",
         ]
         widgets = {
@@ -64,11 +67,11 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # editing: the slug is printed on notices already
             del self.fields["slug"]
+            del self.fields["criteria_set"]  # the questions page changes them
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("opens_on_schedule", True)
             self.initial.setdefault(
-                "criteria",
-                list(Criterion.objects.filter(is_default=True).values_list("pk", flat=True)),
+                "criteria_set", CriteriaSet.objects.filter(is_default=True).first()
             )
             self.initial.setdefault(
                 "prerequisites",

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from .views import bulk, imports, monitoring, notices, publications, review, showcases
+from .views import (
+    bulk,
+    imports,
+    monitoring,
+    notices,
+    publications,
+    questionnaires,
+    review,
+    showcases,
+)
 from .views import campaigns as views
 from .views import exports as export_views
 
@@ -19,6 +28,24 @@ urlpatterns = [
     ),
     path("campaigns/<slug:slug>/enroll/", views.campaign_enroll, name="campaign_enroll"),
     path("campaigns/<slug:slug>/edit/", views.campaign_edit, name="campaign_edit"),
+    path(
+        "campaigns/<slug:slug>/questions/",
+        questionnaires.campaign_questions,
+        name="campaign_questions",
+    ),
+    # the city's library of criteria sets (issue 12)
+    path("questionnaires/", questionnaires.questionnaire_list, name="questionnaires"),
+    path("questionnaires/<id:pk>/", questionnaires.questionnaire_detail, name="questionnaire"),
+    path(
+        "questionnaires/<id:pk>/edit/",
+        questionnaires.questionnaire_edit,
+        name="questionnaire_edit",
+    ),
+    path(
+        "questionnaires/<id:pk>/copy/",
+        questionnaires.questionnaire_copy,
+        name="questionnaire_copy",
+    ),
     path("campaigns/<slug:slug>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<slug:slug>/approval/", review.campaign_approval, name="approval"),
     path("campaigns/<slug:slug>/bulk/", bulk.campaign_bulk, name="bulk"),

@@ -48,13 +48,17 @@ AUDIT_ACTIONS = {
     "rating_released": _("Rating released"),
     "monitoring_finalised": _("Monitoring finalised: rates visible"),
     "publication_anchored": _("Publication anchored in the audit chain"),
+    "questionnaire_created": _("Criteria set created"),
+    "questionnaire_revised": _("Criteria set edited: new version"),
+    "questionnaire_taken": _("Campaign took a criteria set"),
+    "question_changed": _("Campaign question changed"),
     "admin_added": _("Added in the admin"),
     "admin_changed": _("Changed in the admin"),
     "admin_deleted": _("Deleted in the admin"),
 }
 
 # Actions whose before/after hold texts, not statuses.
-AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_"))}
+AUDIT_TEXT_ACTIONS = {a for a in AUDIT_ACTIONS if a.startswith(("showcase_", "reply_", "question"))}
 
 # Stages of a campaign that are not statuses of its own but follow from its lists
 # (reviews.publishing.campaign_stage): a closed campaign whose preliminary list is out

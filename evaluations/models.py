@@ -107,8 +107,11 @@ class _RuleItem(models.Model):
 
 
 class Criterion(_RuleItem):
-    """One of the criteria residents answer and reviewers check (五个到位 in 2020)."""
+    """One of the criteria residents answer and reviewers check (五个到位 in 2020).
+    A campaign that took a criteria set (questionnaires/) has rows of its own, so a
+    code is unique within a campaign, not across them."""
 
+    code = models.SlugField(_("code"), max_length=50)
     short_name = models.CharField(
         _("short name"),
         max_length=50,

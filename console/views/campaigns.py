@@ -36,6 +36,7 @@ from console.forms import (
 from evaluations import campaigns
 from evaluations.errors import DomainError
 from evaluations.models import Campaign, Enrollment, ReviewStatus
+from questionnaires.services import campaign_create_with_set
 from reviews import listing, worklist
 from reviews.models import Objection, Publication, PublicationEntry
 
@@ -97,7 +98,9 @@ def campaign_create(request):
     form = CampaignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = campaigns.campaign_create(actor=request.user, **form.cleaned_data)
+            fields = dict(form.cleaned_data)
+            version = fields.pop("criteria_set").current_version()
+            campaign = campaign_create_with_set(version, actor=request.user, **fields)
         except DomainError as error:
             form.add_error(None, str(error))
         except ValidationError as error:  # the model's own rules (full_clean)
@@ -124,7 +127,6 @@ def campaign_edit(request, slug):
             campaigns.campaign_update(
                 Campaign.objects.get(pk=campaign.pk),
                 actor=request.user,
-                criteria=form.cleaned_data["criteria"],
                 prerequisites=form.cleaned_data["prerequisites"],
                 **fields,
             )

@@ -14,6 +14,7 @@ from communities.models import Community
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign, Enrollment, ReviewStatus
 from monitoring.holds import monitoring_finalise
+from questionnaires.models import CriteriaSet
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.models import Objection, Publication
 from reviews.publishing import publication_publish_final, publication_publish_preliminary
@@ -52,11 +53,7 @@ def test_the_whole_programme_through_the_console(
             "min_coverage_percent": "10",
             "satisfied_answers": ["satisfied", "basically_satisfied"],
             "notice_days": "5",
-            "criteria": list(
-                Campaign._meta.get_field("criteria")
-                .related_model.objects.filter(is_default=True)
-                .values_list("pk", flat=True)
-            ),
+            "criteria_set": CriteriaSet.objects.get(is_default=True).pk,
             "prerequisites": list(
                 Campaign._meta.get_field("prerequisites")
                 .related_model.objects.filter(is_default=True)
@@ -66,7 +63,8 @@ def test_the_whole_programme_through_the_console(
     )
     campaign = Campaign.objects.get(slug="2027")
     assert response["Location"] == reverse("console:campaign", args=["2027"])
-    assert campaign.status == Campaign.Status.DRAFT and campaign.criteria.count() == 5
+    # New campaigns ask the general property-service set by default (six questions).
+    assert campaign.status == Campaign.Status.DRAFT and campaign.criteria.count() == 6
     response = client.post(
         reverse("console:campaign_enroll", args=["2027"]), {"district": qiaokou.pk}, follow=True
     )
@@ -119,12 +117,12 @@ def test_the_whole_programme_through_the_console(
     response = client.post(
         reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
     )
-    assert "已保存7项核查结果" in page(response)
+    assert "已保存8项核查结果" in page(response)
     response = client.post(
         reverse("console:enrollment_checks", args=[enrollment.pk]), data, follow=True
     )
     assert "没有变化" in page(response)
-    assert enrollment.audit_entries.filter(action="check_recorded").count() == 7
+    assert enrollment.audit_entries.filter(action="check_recorded").count() == 8
     response = client.post(
         reverse("console:enrollment_decide", args=[enrollment.pk, "recommend"]), follow=True
     )

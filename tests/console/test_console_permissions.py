@@ -13,6 +13,7 @@ from communities.models import PropertyCompany
 from evaluations.campaigns import campaign_transition, enrollment_create
 from monitoring.holds import monitoring_finalise
 from notices.jobs import notice_job_create, notice_job_run
+from questionnaires.models import CriteriaSet
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
 from showcases.services import reply_submit, showcase_item_submit
@@ -99,6 +100,15 @@ TABLE = [
     ("console:enrollment_households", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:households_import", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:unenroll", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
+    # questionnaires (issue 12): the city's library of criteria sets, and a campaign's
+    # questions; the campaign is closed here, so its questions are frozen: shown (200),
+    # and a change is refused in the page (302)
+    ("console:questionnaires", None, "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:questionnaire", "set", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:questionnaire_edit", "set", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:questionnaire_copy", "set", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:campaign_questions", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
+    ("console:campaign_questions", "slug", "post", [302, 403, 302, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
     ("accounts:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("accounts:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
@@ -165,6 +175,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "reply": [reply.pk],
         "job": [job.pk],
         "job_file": [job.pk, 0],
+        "set": [CriteriaSet.objects.get(is_default=True).pk],
     }
     return users, args, publication
 

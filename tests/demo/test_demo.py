@@ -150,3 +150,39 @@ def test_the_article_communities_are_on_the_public_2020_list_with_their_showcase
     harbour = page("汉江湾1号")
     assert "物业人的温暖一抱" in harbour and "寒风中的温暖专车" in harbour and "孙其军" in harbour
     assert "当好" in page("左岸美邻")
+
+
+def test_the_open_campaign_asks_the_general_set_and_2020_keeps_the_epidemic_set(client):
+    from demo import data
+    from questionnaires.models import CampaignQuestionnaire
+
+    output = load_demo()
+    opened = Campaign.objects.accepting_ratings().get()
+    closed = Campaign.objects.get(slug=data.CAMPAIGN_2020["slug"])
+    assert list(opened.criteria.order_by("order").values_list("code", flat=True)) == [
+        "service-basics",
+        "cleanliness-sanitation",
+        "order-security",
+        "facility-maintenance",
+        "greenery",
+        "resident-communication",
+    ]
+    assert CampaignQuestionnaire.objects.get(campaign=opened).version.criteria_set.is_default
+    assert list(closed.criteria.order_by("order").values_list("name", flat=True)) == [
+        "基本服务到位", "宣传引导到位", "封闭管理到位", "消杀保洁到位", "配合保障到位",
+    ]  # fmt: skip
+    taken = CampaignQuestionnaire.objects.get(campaign=closed).version
+    assert taken.criteria_set.slug == "epidemic-2020"
+    # Every rating of the open campaign answers its six questions, none of 2020's.
+    answered = set(
+        Rating.objects.filter(enrollment__campaign=opened).values_list(
+            "answers__criterion__code", flat=True
+        )
+    )
+    assert answered == set(opened.criteria.values_list("code", flat=True))
+
+    # A resident trying a printed code is asked the general questions.
+    code = re.search(r"/r/([0-9A-Z-]{8,})", output).group(1)
+    page = client.get(f"/r/{code}").content.decode()
+    assert "环境卫生整洁" in page and "与居民沟通" in page
+    assert "封闭管理到位" not in page and "测温" not in page

@@ -70,7 +70,7 @@ pytestmark = [
 
 
 # Apps made after the split (issue 12's notices): at zero in the old layout.
-LATER_APPS = ("notices", "accounts")
+LATER_APPS = ("notices", "accounts", "questionnaires")
 
 
 def _leaves() -> list[tuple[str, str]]:
@@ -480,7 +480,7 @@ def test_a_database_of_the_old_layout_keeps_every_row_after_the_split(layout_mig
     assert group_permissions(made["group"][1]) == {new for _old, new in KEPT_PERMISSIONS}
 
     # Then post_migrate, as `manage.py migrate` sends it: content types and permissions
-    # for the new labels (none made twice), and the role groups (console.roles raises if
+    # for the new labels (none made twice), and the role groups (accounts.roles raises if
     # a permission it names is missing).
     call_command("migrate", verbosity=0)
     assert_content_types_moved(types_before, LATEST_HOME)

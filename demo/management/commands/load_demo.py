@@ -39,7 +39,6 @@ from evaluations.codes import derived_code, format_code, generate_code, generate
 from evaluations.models import (
     Answer,
     Campaign,
-    Criterion,
     Enrollment,
     HouseholdCode,
     Rating,
@@ -48,6 +47,8 @@ from evaluations.models import (
 )
 from evaluations.tally import campaign_tally
 from monitoring import holds
+from questionnaires.models import CampaignQuestionnaire, CriteriaSet
+from questionnaires.services import campaign_take_set, default_criteria_set
 from reviews import decisions, publishing
 from showcases.models import ModerationStatus, Showcase, ShowcaseItem
 
@@ -100,7 +101,6 @@ class Command(BaseCommand):
             companies.update(self._synthetic_companies(synthetic_companies))
             specs = data.real_plan() + synthetic_communities
             communities = self._communities(specs, districts, companies)
-            self.criteria = list(Criterion.objects.filter(is_default=True).order_by("order"))
 
             closed = self._campaign_2020(specs, communities)
             self._showcases(closed, communities)
@@ -311,6 +311,11 @@ class Command(BaseCommand):
         if created:
             Campaign.objects.filter(pk=campaign.pk).update(created_at=shanghai(c["created"]))
         campaign_apply_default_rules(campaign)
+        # The 2020 campaign asks the 2020 epidemic set (its default rows), and says so.
+        epidemic = CriteriaSet.objects.get(slug="epidemic-2020").current_version()
+        CampaignQuestionnaire.objects.get_or_create(
+            campaign=campaign, defaults={"version": epidemic}
+        )
 
         enrollments = self._enroll(campaign, specs, communities, shanghai(c["enrolled"]))
         pending = self._without_ratings(enrollments)
@@ -396,6 +401,7 @@ class Command(BaseCommand):
         ({enrollment: (rng, [overall answers])}); a few households also get an
         earlier rating that their later one superseded."""
         span = (end - start).total_seconds()
+        self.criteria = list(campaign.criteria.order_by("order", "code"))
         codes: list[HouseholdCode] = []
         pending: list[tuple] = []  # (code index, enrollment, rng, overall, submitted, earlier)
         for enrollment, (rng, answers) in plans.items():
@@ -464,7 +470,7 @@ class Command(BaseCommand):
 
     def _showcases(self, campaign, communities) -> None:
         enrollments = {e.community_id: e for e in campaign.enrollments.all()}
-        criteria = {c.code: c for c in Criterion.objects.all()}
+        criteria = {c.code: c for c in campaign.criteria.all()}
         for real in data.REAL_COMMUNITIES:
             community = communities[(data.QIAOKOU, real["name"])]
             showcase, _ = Showcase.objects.update_or_create(
@@ -500,11 +506,17 @@ class Command(BaseCommand):
             defaults=texts,
             create_defaults={
                 **texts,
-                "status": Campaign.Status.OPEN,
+                "status": Campaign.Status.DRAFT,
                 "opens_at": opens_at,
                 "closes_at": closes_at,
             },
         )
+        if created:
+            # Asks the general property-service set, taken while a draft as the console does.
+            questionnaire = default_criteria_set().current_version()
+            campaign_take_set(campaign, questionnaire, actor=self._system_user())
+            campaign.status = Campaign.Status.OPEN
+            campaign.save(update_fields=["status"])
         if not created and campaign.closes_at <= self.now:
             # Keep the demo campaign open however long ago it was loaded.
             campaign.closes_at = closes_at
