@@ -43,8 +43,7 @@ class Limited:
 
 
 logger = logging.getLogger(__name__)
-# While the cache is down every rating page asks it: one warning a minute per kind, not
-# one traceback per request (config.caching reports the outage itself, once).
+# Cache down: one warning a minute per kind, not one per request (config.caching logs it).
 UNAVAILABLE_LOG_SECONDS = 60
 _last_logged: dict[str, float] = {}
 
