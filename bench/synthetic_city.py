@@ -562,6 +562,8 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
             "satisfied_answers",
             "created_at",
             "notice_days",
+            "is_practice",
+            "opens_on_schedule",
         ]
         campaigns = [
             (
@@ -579,6 +581,8 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 json.dumps([SATISFIED, BASIC]),
                 ts(pub_opens - timedelta(days=10)),
                 5,
+                False,
+                False,
             ),
             (
                 2,
@@ -595,6 +599,8 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 json.dumps([SATISFIED, BASIC]),
                 ts(open_opens - timedelta(days=10)),
                 5,
+                False,
+                False,
             ),
         ]
         copy_rows(conn, "evaluations_campaign", campaign_cols, campaigns)
