@@ -564,6 +564,7 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
             "notice_days",
             "is_practice",
             "opens_on_schedule",
+            "monitoring_finalised_at",  # rates are shown once monitoring is final (issue 11)
         ]
         campaigns = [
             (
@@ -583,6 +584,7 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 5,
                 False,
                 False,
+                ts(pub_closes + timedelta(days=1)),
             ),
             (
                 2,
@@ -601,6 +603,7 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 5,
                 False,
                 False,
+                None,
             ),
         ]
         copy_rows(conn, "evaluations_campaign", campaign_cols, campaigns)

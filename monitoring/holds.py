@@ -27,7 +27,12 @@ from evaluations.audit import audit_record, require_reason
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry, Campaign, Enrollment, Rating
 from evaluations.signals import campaign_changed
-from monitoring.flags import ACTION_LIMIT, FLAG_LABELS, enrollment_flagged_ratings
+from monitoring.flags import (
+    ACTION_LIMIT,
+    FLAG_LABELS,
+    enrollment_flagged_ratings,
+    monitoring_changed,
+)
 
 FINALISE_PERMISSION = "evaluations.finalise_monitoring"
 
@@ -172,6 +177,7 @@ def ratings_quarantine(
             ),
             reason=reason,
         )
+    monitoring_changed(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 
@@ -211,6 +217,7 @@ def ratings_release(
             new=_("counted") if rating.is_current else _("superseded"),
             reason=reason,
         )
+    monitoring_changed(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 
