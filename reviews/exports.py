@@ -359,9 +359,9 @@ def _write_sheet(sheet, headers: list[str], rows: list[list]) -> None:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F4E3E1")
     widths = [_display_width(h) for h in headers]
-    for values in rows:
-        sheet.append([None] * len(headers))
-        line = sheet.max_row
+    # The line counted here: sheet.max_row scans every cell written so far (quadratic:
+    # 4 of the 15 s of a city's 10,000 rows, issue 12).
+    for line, values in enumerate(rows, start=2):
         for index, (header, value) in enumerate(zip(headers, values, strict=True), start=1):
             cell = sheet.cell(row=line, column=index)
             if header in _RATE_COLUMNS and value != "":
