@@ -276,8 +276,14 @@ def monitoring_changed(campaign: Campaign) -> None:
     transaction.on_commit(lambda: cache.delete(_version_key(campaign)))
 
 
+CITY_SCOPE = "city"  # the scope_key of the whole campaign (enrollments=None)
+
+
 def campaign_monitoring_stored(
-    campaign: Campaign, enrollments: QuerySet[Enrollment] | None = None, *, scope_key: str = ""
+    campaign: Campaign,
+    enrollments: QuerySet[Enrollment] | None = None,
+    *,
+    scope_key: str = CITY_SCOPE,
 ) -> CampaignMonitoring:
     """campaign_monitoring, kept in the cache once rating has closed.
 

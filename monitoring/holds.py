@@ -33,6 +33,7 @@ from monitoring.flags import (
     enrollment_flagged_ratings,
     monitoring_changed,
 )
+from monitoring.tasks import store_after_commit
 
 FINALISE_PERMISSION = "evaluations.finalise_monitoring"
 
@@ -178,6 +179,7 @@ def ratings_quarantine(
             reason=reason,
         )
     monitoring_changed(campaign)
+    store_after_commit(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 
@@ -218,6 +220,7 @@ def ratings_release(
             reason=reason,
         )
     monitoring_changed(campaign)
+    store_after_commit(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 

@@ -44,7 +44,7 @@ def _thresholds() -> dict:
 @permission_required(PERMISSION)
 def campaign_monitoring(request, slug):
     campaign = access_campaign(request.user, slug)
-    scope, scope_key = None, "city"
+    scope, scope_key = None, flags.CITY_SCOPE
     if not is_city(request.user):
         scope = scope_enrollments(request.user, Enrollment.objects.filter(campaign=campaign))
         scope_key = f"user-{request.user.pk}-districts-" + "-".join(

@@ -647,3 +647,20 @@ def test_the_monitoring_of_a_closed_campaign_is_kept_until_a_hold_or_a_release(
     client.force_login(qiaokou_reviewer)
     district = client.get(page_url)
     assert [(c.enrollment_id, c.held) for c in district.context["held"]] == [(watched.pk, 2)]
+
+
+def test_when_rating_closes_a_worker_computes_the_monitoring_before_the_first_view(
+    client, campaign, watched, city_officer, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    craft(watched, 3, browser="Collector00000001", overall="unsatisfied")
+    with django_capture_on_commit_callbacks(execute=True):  # tasks run eagerly in tests
+        campaign_transition(campaign, "close", actor=city_officer)
+    client.force_login(city_officer)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("console:monitoring", args=[campaign.slug]))
+    assert [(c.enrollment_id, c.flags) for c in page.context["page"]] == [(watched.pk, ["browser"])]
+    # None of the flags' aggregates over the ratings ran in the request.
+    assert not [q for q in ctx.captured_queries if "browser_id" in q["sql"]]
