@@ -13,9 +13,6 @@ from config.celery import app
 from notices.models import NoticeJob
 from tests.conftest import remove_audit_rows_on_sqlite
 
-# Committed for real: the worker reads the job from its own connection.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
 
 @pytest.fixture
 def filesystem_queue(tmp_path):
@@ -54,6 +51,8 @@ def _forget_connections():
     app.amqp._producer_pool = None
 
 
+# Committed for real: the worker reads the job from its own connection.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_notice_job_started_from_the_console_is_queued_and_the_worker_prints_it(
     client, city_officer, enrollment, filesystem_queue
 ):
@@ -83,3 +82,39 @@ def test_a_notice_job_started_from_the_console_is_queued_and_the_worker_prints_i
     assert "Refresh" not in page and 'value="100"' in page.content.decode()
     download = client.get(reverse("console:notice_job_file", args=[job.pk, 0]))
     assert download.status_code == 200 and download.content[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("environment", "broker", "eager"),
+    [
+        ({}, "memory://", True),  # the tests, a bare runserver: eager
+        ({"REDIS_URL": "redis://10.0.0.5:6379/0"}, "redis://10.0.0.5:6379/0", False),
+        ({"CELERY_BROKER_URL": "filesystem://"}, "filesystem://", False),  # make run
+    ],
+)
+def test_the_broker_follows_the_environment(environment, broker, eager, tmp_path):
+    """REDIS_URL alone makes Redis the broker (a later settings line once reset it to
+    nothing, and workers looked for AMQP on localhost); make run's filesystem queue
+    gets its folders."""
+    from tests.system.test_security_settings import STRONG, _start
+
+    result = _start(
+        {
+            "SECRET_KEY": STRONG,
+            "HOUSEHOLD_CODE_KEY": STRONG[::-1],
+            "REDIS_URL": None,
+            "CELERY_BROKER_URL": None,
+            "CELERY_TASK_ALWAYS_EAGER": None,
+            "CELERY_QUEUE_FOLDER": str(tmp_path / "queue"),
+            **environment,
+        },
+        "from config.celery import app; "
+        "print(app.conf.broker_url, app.conf.task_always_eager, "
+        "(app.conf.broker_transport_options or {}).get('data_folder_in', '-'), sep='|')",
+    )
+    assert result.returncode == 0, result.stderr
+    url, always_eager, folder = result.stdout.strip().splitlines()[-1].split("|")
+    assert (url, always_eager) == (broker, str(eager))
+    if broker == "filesystem://":
+        assert folder == str(tmp_path / "queue" / "messages")
+        assert (tmp_path / "queue" / "messages").is_dir()
