@@ -30,12 +30,25 @@ DEMO_IDENTITY := SITE_DEMO=1 SITE_ISSUER='武汉市住房保障和房屋管理�
 	SITE_CITY_EN='Wuhan' SITE_HOTLINE=12345 SITE_ICP='鄂ICP备00000000号（演示）' \
 	SITE_PSB='鄂公网安备00000000000000号（演示）'
 
+# The background jobs of `make run` (notices, the schedule, the daily maintenance): a
+# Celery worker this target starts and stops itself, one process (solo pool) with the
+# beat schedule inside it, fed through kombu's filesystem transport (a folder under
+# .cache/, which git ignores): no broker to install, and a request that enqueues a
+# city-wide job answers at once (docs/architecture.md, "Background jobs").
+RUN_QUEUE := CELERY_BROKER_URL=filesystem:// CELERY_QUEUE_FOLDER=$(CURDIR)/.cache/queue
+RUN_WORKER := $(VENV)/bin/celery -A config worker --pool=solo --beat \
+	--schedule=$(CURDIR)/.cache/queue/beat-schedule --loglevel=WARNING
+
 ## run: environment, install, migrate the embedded SQLite database, demo data, serve on :$(PORT)
-## with DEBUG off, as residents see it (static files by WhiteNoise, the demo's photos by Django)
+## with DEBUG off, as residents see it (static files by WhiteNoise, the demo's photos by
+## Django), with a background worker beside the server (stopped with it)
 run: install .env
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py load_demo --demo-accounts
-	DEBUG=0 SERVE_MEDIA=1 $(DEMO_IDENTITY) SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	export DEBUG=0 SERVE_MEDIA=1 $(DEMO_IDENTITY) SITE_URL=http://127.0.0.1:$(PORT) $(RUN_QUEUE); \
+	$(RUN_WORKER) & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # axe-core, for the accessibility checks of the browser tests: from the npm registry
 # into a project-local folder (git ignores .cache/), major version pinned.

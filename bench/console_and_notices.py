@@ -4,8 +4,10 @@ household notices.
 - measure_console: the console's heaviest pages, in-process (Django's test client,
   no HTTP) as a city account — the published campaign's page, its results CSV (time
   to the first byte and to the last), its monitoring and approval pages, the open
-  campaign's page — median of `n` runs with their number of queries. Target: each
-  under 1 s (an export's first byte under 1 s).
+  campaign's page — median of `n` runs with their number of queries, and the first
+  (cold) view apart: the monitoring of a closed campaign is kept in the cache after
+  it (monitoring.flags.campaign_monitoring_stored). Target: each under 1 s (the CSV
+  export's first byte under 1 s; it is streamed).
 - measure_notices: notices rendered per second (notices.rendering, the PDF the
   notice jobs write), in one process and in two processes at once (fork), and the
   bytes per notice. Targets: at least twice 237/s in one process, and ≥ 1.8× that
@@ -45,6 +47,7 @@ def console_pages(published_slug: str, open_slug: str) -> dict[str, str]:
     return {
         "published campaign page": f"/console/campaigns/{published_slug}/",
         "results CSV": f"/console/campaigns/{published_slug}/results.csv",
+        "results XLSX": f"/console/campaigns/{published_slug}/results.xlsx",
         "monitoring": f"/console/campaigns/{published_slug}/monitoring/",
         "approval page": f"/console/campaigns/{published_slug}/approval/",
         "open campaign page": f"/console/campaigns/{open_slug}/",
@@ -79,12 +82,14 @@ def measure_console(published_slug: str, open_slug: str, n: int = 5) -> dict:
             runs.append(
                 (total * 1000, (first_byte or total) * 1000, len(ctx.captured_queries), body)
             )
+        cold = runs[0][0]  # the first view: nothing of it in the cache yet
         runs = runs[1:]
         ms = statistics.median(r[0] for r in runs)
         first = statistics.median(r[1] for r in runs)
         result[name] = {
             "path": path,
             "ms": round(ms, 1),
+            "cold_ms": round(cold, 1),
             "first_byte_ms": round(first, 1),
             "queries": runs[-1][2],
             "bytes": runs[-1][3],

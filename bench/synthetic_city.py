@@ -562,6 +562,9 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
             "satisfied_answers",
             "created_at",
             "notice_days",
+            "is_practice",
+            "opens_on_schedule",
+            "monitoring_finalised_at",  # rates are shown once monitoring is final (issue 11)
         ]
         campaigns = [
             (
@@ -579,6 +582,9 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 json.dumps([SATISFIED, BASIC]),
                 ts(pub_opens - timedelta(days=10)),
                 5,
+                False,
+                False,
+                ts(pub_closes + timedelta(days=1)),
             ),
             (
                 2,
@@ -595,6 +601,9 @@ def build(url: str, out: Path, n_communities: int, n_ratings: int) -> dict:
                 json.dumps([SATISFIED, BASIC]),
                 ts(open_opens - timedelta(days=10)),
                 5,
+                False,
+                False,
+                None,
             ),
         ]
         copy_rows(conn, "evaluations_campaign", campaign_cols, campaigns)

@@ -205,12 +205,30 @@ else:
     # The laptop default: sessions in the database (Django's default engine).
 
 # The background queue (config/celery.py). With a broker (CELERY_BROKER_URL, or REDIS_URL
-# when that is set) tasks go to the workers; without one — `make run`, the tests — they
-# run eagerly in the process that enqueued them, so the laptop needs no extra service.
+# when that is set) tasks go to the workers. `make run` sets CELERY_BROKER_URL=filesystem://
+# (kombu's transport: one file a message under CELERY_QUEUE_FOLDER, which git ignores) and
+# starts a worker of its own beside the server, so a city-wide job never holds a request
+# and the laptop still needs no extra service. Without a broker — the tests, a bare
+# `manage.py runserver` — tasks run eagerly in the process that enqueued them.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_QUEUE_FOLDER = Path(
+        env("CELERY_QUEUE_FOLDER", default=str(BASE_DIR / ".cache" / "queue"))
+    )
+    for _sub in ("messages", "processed", "control"):
+        (CELERY_QUEUE_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_FOLDER / "messages"),
+        "data_folder_out": str(CELERY_QUEUE_FOLDER / "messages"),
+        "processed_folder": str(CELERY_QUEUE_FOLDER / "processed"),
+        "control_folder": str(CELERY_QUEUE_FOLDER / "control"),
+        "store_processed": False,
+    }
+    # The worker's remote control (broadcasts) is for a cluster; this one is alone.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_IGNORE_RESULT = True  # a job's state is a Job row (notices.models.NoticeJob)
 # A task is acknowledged once it has run, not when a worker takes it: a worker killed
 # halfway through a district's notices leaves the task queued for another worker, which
@@ -405,8 +423,8 @@ LOGGING = logging_config(env("LOG_LEVEL", default="INFO"), env("LOG_FORMAT", def
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
 # While this file exists /readyz answers 503 (draining before a stop; config/health.py).
 DRAIN_FILE = env("DRAIN_FILE", default="")
-# Celery's broker (issue 12): /metrics reads the job queue's depth from it.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+# Celery's broker (issue 12, CELERY_BROKER_URL above): /metrics reads the job queue's
+# depth from it when it is Redis.
 
 # Error tracking: Sentry's SDK when SENTRY_DSN is set; codes, receipts and addresses
 # scrubbed from every event before it leaves (config/sentry.py).

@@ -43,6 +43,8 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     Count,
     F,
@@ -60,6 +62,7 @@ from django.db.models.functions import (
     Substr,
     TruncHour,
 )
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy
 
 from evaluations.models import Answer, Campaign, Enrollment, FailedCodeAttempt, Rating
@@ -254,6 +257,58 @@ class CampaignMonitoring:
     communities: list[CommunityFlags]
     checked: int
     addresses: list[TriedAddress] = field(default_factory=list)
+
+
+# The analysis of a campaign whose rating has closed is kept this long (it is also
+# dropped at once by every hold and release, monitoring_changed).
+STORED_SECONDS = 24 * 3600
+
+
+def _version_key(campaign: Campaign) -> str:
+    return f"monitoring:version:{campaign.pk}"
+
+
+def monitoring_changed(campaign: Campaign) -> None:
+    """The counted ratings of the campaign changed (a hold, a release): the stored
+    analyses are forgotten, now and again after the commit (a request that stored the
+    old state in between is not believed)."""
+    cache.delete(_version_key(campaign))
+    transaction.on_commit(lambda: cache.delete(_version_key(campaign)))
+
+
+CITY_SCOPE = "city"  # the scope_key of the whole campaign (enrollments=None)
+
+
+def campaign_monitoring_stored(
+    campaign: Campaign,
+    enrollments: QuerySet[Enrollment] | None = None,
+    *,
+    scope_key: str = CITY_SCOPE,
+) -> CampaignMonitoring:
+    """campaign_monitoring, kept in the cache once rating has closed.
+
+    Every flag is an aggregate over all the counted ratings of the campaign: about
+    7 s of PostgreSQL for a city's million ratings (docs/benchmarks.md). Once rating
+    has closed no rating comes any more, and the counted ones change only by a hold or
+    a release, which call monitoring_changed: the analysis is computed once and kept
+    (per scope, `scope_key` naming the viewer's districts) under a version that those
+    calls replace. While residents still rate it is computed on every view."""
+    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.OPEN):
+        return campaign_monitoring(campaign, enrollments)
+    version = cache.get(_version_key(campaign))
+    if version is None:
+        version = get_random_string(12)
+        if not cache.add(_version_key(campaign), version, STORED_SECONDS):
+            version = cache.get(_version_key(campaign)) or version
+    key = (
+        f"monitoring:result:{campaign.pk}:{version}:{campaign.status}:"
+        f"{campaign.closes_at.timestamp()}:{scope_key}"
+    )
+    result = cache.get(key)
+    if result is None:
+        result = campaign_monitoring(campaign, enrollments)
+        cache.set(key, result, STORED_SECONDS)
+    return result
 
 
 def campaign_monitoring(

@@ -27,7 +27,13 @@ from evaluations.audit import audit_record, require_reason
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry, Campaign, Enrollment, Rating
 from evaluations.signals import campaign_changed
-from monitoring.flags import ACTION_LIMIT, FLAG_LABELS, enrollment_flagged_ratings
+from monitoring.flags import (
+    ACTION_LIMIT,
+    FLAG_LABELS,
+    enrollment_flagged_ratings,
+    monitoring_changed,
+)
+from monitoring.tasks import store_after_commit
 
 FINALISE_PERMISSION = "evaluations.finalise_monitoring"
 
@@ -172,6 +178,8 @@ def ratings_quarantine(
             ),
             reason=reason,
         )
+    monitoring_changed(campaign)
+    store_after_commit(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 
@@ -211,6 +219,8 @@ def ratings_release(
             new=_("counted") if rating.is_current else _("superseded"),
             reason=reason,
         )
+    monitoring_changed(campaign)
+    store_after_commit(campaign)
     _announce_if_public(campaign)
     return len(ratings)
 

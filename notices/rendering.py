@@ -20,6 +20,7 @@ import segno
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from reportlab import rl_config
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -68,6 +69,10 @@ _CJK_SUBSTITUTES = re.compile(r" *[\u00b7\u2022\u2027\u2219\u22c5] *")
 @functools.cache
 def _register_fonts() -> None:
     pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    # Compressed page streams stored as binary, not also ASCII85-encoded: a fifth
+    # smaller, and the encoding (pure Python without reportlab's C accelerator) was
+    # a tenth of a notice's time. Every PDF reader reads both. For the process.
+    rl_config.useA85 = 0
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -97,8 +102,15 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return result
 
 
-def _fit(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Wrapped lines, at most `max_lines`; an overlong text ends with an ellipsis."""
+@functools.lru_cache(maxsize=4096)
+def _fit(text: str, font: str, size: float, width: float, max_lines: int) -> tuple[str, ...]:
+    """Wrapped lines, at most `max_lines`; an overlong text ends with an ellipsis.
+    Kept: a notice's texts are the same on every notice of a community (the wrapping
+    was a fifth of the time of a notice)."""
+    return tuple(_fit_lines(text, font, size, width, max_lines))
+
+
+def _fit_lines(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
     lines = _wrap(text, font, size, width)
     if len(lines) <= max_lines:
         return lines
@@ -160,30 +172,46 @@ class _Column:
         c.restoreState()
 
 
+# The QR codes' data mask, fixed. An encoder that tries all eight masks and keeps the
+# one with the lowest penalty (segno's default) spends about two thirds of a notice's
+# time on it; every mask decodes alike (the mask is written in the symbol's format
+# information), the penalty only avoids patterns that can confuse a poor scanner, and
+# a notice's QR code is printed large (48 mm) on white. Issue 12: docs/benchmarks.md.
+QR_MASK = 2
+
+
+def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
+    """The QR code of `url`, quiet zone included: its width in modules and its dark
+    modules as horizontal runs (row from the top, first column, length)."""
+    qr = segno.make(url, error="m", boost_error=False, micro=False, mask=QR_MASK)
+    runs = [
+        (r + QR_BORDER, dark.start() + QR_BORDER, dark.end() - dark.start())
+        for r, row in enumerate(qr.matrix)
+        for dark in _DARK_RUN.finditer(row)
+    ]
+    return len(qr.matrix) + 2 * QR_BORDER, runs
+
+
+_DARK_RUN = re.compile(rb"[\x01-\xff]+")  # segno's matrix: 0x0 light, anything else dark
+
+
 def _draw_qr(canvas, url: str, x: float, y: float, size: float) -> None:
     """The QR code of `url` as filled squares, quiet zone included, in a square
-    of `size` whose lower left corner is (x, y)."""
-    qr = segno.make(url, error="m", boost_error=False, micro=False)
-    rows = [list(row) for row in qr.matrix_iter(scale=1, border=QR_BORDER)]
-    module = size / len(rows)
+    of `size` whose lower left corner is (x, y): one rectangle per horizontal run of
+    dark modules, in whole module units under one scaling (written as PDF operators
+    at once: reportlab formatting each of a notice's ~200 rectangles' four coordinates
+    cost as much as the rest of the notice)."""
+    width, runs = qr_runs(url)
+    module = size / width
     canvas.saveState()
     canvas.setFillColor(white)  # the quiet zone stays white whatever the paper
     canvas.rect(x, y, size, size, stroke=0, fill=1)
     canvas.setFillColor(black)
-    path = canvas.beginPath()
-    for r, row in enumerate(rows):
-        top = y + size - r * module
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < len(row) and row[c]:
-                c += 1
-            # One rectangle per horizontal run of dark modules.
-            path.rect(x + start * module, top - module, (c - start) * module, module)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral(
+        f"q {module:.4f} 0 0 {module:.4f} {x:.3f} {y:.3f} cm\n"
+        + "".join(f"{c} {width - 1 - r} {n} 1 re\n" for r, c, n in runs)
+        + "f Q"
+    )
     canvas.restoreState()
 
 

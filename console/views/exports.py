@@ -10,14 +10,14 @@ that says so.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from console.access import access_campaign, district_scope, permission_required
 from evaluations.tally import RatesNotAvailable
-from reviews.exports import results_csv, results_xlsx
+from reviews.exports import results_csv_stream, results_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,7 +33,10 @@ def _export(request, slug: str, build, content_type: str, extension: str) -> Htt
             {"campaign": campaign, "reason": str(error)},
             status=409,
         )
-    response = HttpResponse(content, content_type=content_type)
+    if isinstance(content, bytes):
+        response = HttpResponse(content, content_type=content_type)
+    else:  # streamed from its first byte: a city's 10,000 rows start at once
+        response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         True, f"results-{campaign.slug}.{extension}"
     )
@@ -45,7 +48,7 @@ def _export(request, slug: str, build, content_type: str, extension: str) -> Htt
 @permission_required("evaluations.export_results")
 @require_GET
 def results_csv_view(request, slug):
-    return _export(request, slug, results_csv, "text/csv; charset=utf-8", "csv")
+    return _export(request, slug, results_csv_stream, "text/csv; charset=utf-8", "csv")
 
 
 @permission_required("evaluations.export_results")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from console.access import (
     access_campaign,
     access_enrollment,
+    district_scope,
     is_city,
     permission_required,
     scope_enrollments,
@@ -43,10 +44,13 @@ def _thresholds() -> dict:
 @permission_required(PERMISSION)
 def campaign_monitoring(request, slug):
     campaign = access_campaign(request.user, slug)
-    scope = None
+    scope, scope_key = None, flags.CITY_SCOPE
     if not is_city(request.user):
         scope = scope_enrollments(request.user, Enrollment.objects.filter(campaign=campaign))
-    result = flags.campaign_monitoring(campaign, scope)
+        scope_key = f"user-{request.user.pk}-districts-" + "-".join(
+            str(pk) for pk in sorted(district_scope(request.user).values_list("pk", flat=True))
+        )
+    result = flags.campaign_monitoring_stored(campaign, scope, scope_key=scope_key)
     flagged = [c for c in result.communities if c.flags]
     held = [c for c in result.communities if c.held]
     page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -79,3 +79,34 @@ def test_the_campaign_page_counts_only_the_communities_of_its_page(
     assert text.count('<td class="num">75.0%</td>') == 2
     counting = [s for s in sql if "COUNT(" in s.upper() and "rating" in s.lower()]
     assert counting and all(" IN (" in s for s in counting)
+
+
+def test_the_campaign_page_counts_only_current_ratings_not_held_ones(
+    client, city_officer, qiaokou, company
+):
+    """The page's counts come from the counted ratings alone (issue 12: straight from
+    the index of counted ratings): a superseded rating and a held one are not in them;
+    the codes issued column counts active codes."""
+    from django.utils import timezone
+
+    from evaluations.models import HouseholdCode, Rating
+
+    campaign = make_campaign(slug="counted")
+    community = Community.objects.create(
+        name="计数小区", district=qiaokou, company=company, households=50
+    )
+    enrollment = enrollment_create(campaign, community)
+    add_ratings(enrollment, satisfied=3, unsatisfied=1, superseded=2)  # 2 older, unsatisfied
+    held = Rating.objects.filter(enrollment=enrollment, overall="satisfied").first()
+    Rating.objects.filter(pk=held.pk).update(quarantined_at=timezone.now())
+    HouseholdCode.objects.filter(pk=held.household_code_id).update(revoked_at=timezone.now())
+    campaign_transition(campaign, "close", actor=city_officer)
+    monitoring_finalise(campaign, actor=city_officer)
+    client.force_login(city_officer)
+    page = client.get(reverse("console:campaign", args=[campaign.slug]))
+    (row,) = page.context["rows"]
+    enrollment_row = row["enrollment"]
+    assert (enrollment_row.n_satisfied, enrollment_row.n_unsatisfied) == (2, 1)
+    assert row["responses"] == 3
+    assert enrollment_row.codes_issued == 3  # four issued, one revoked
+    assert '<td class="num">66.6%</td>' in page.content.decode()

@@ -166,3 +166,33 @@ def test_a_job_whose_worker_died_is_started_again_from_its_page(
     job.refresh_from_db()
     assert job.status == NoticeJob.Status.DONE and job.notices == enrollment.households
     assert HouseholdCode.objects.active().count() == enrollment.households
+
+
+def test_the_notice_qr_code_draws_exactly_the_dark_modules_of_the_symbol():
+    """Issue 12: the QR code is written as runs of dark modules (faster); they are
+    the symbol's dark modules, quiet zone included, nothing more or less."""
+    import segno
+
+    from notices.rendering import QR_BORDER, QR_MASK, qr_runs
+
+    url = "http://127.0.0.1:8802/r/ABCD2345EFGH"
+    width, runs = qr_runs(url)
+    symbol = segno.make(url, error="m", boost_error=False, micro=False, mask=QR_MASK)
+    expected = [list(row) for row in symbol.matrix_iter(scale=1, border=QR_BORDER)]
+    drawn = [[0] * width for _ in range(width)]
+    for row, start, length in runs:
+        for column in range(start, start + length):
+            assert not drawn[row][column]  # no module drawn twice
+            drawn[row][column] = 1
+    assert width == len(expected) and drawn == [[int(bool(m)) for m in r] for r in expected]
+    assert symbol.mask == QR_MASK
+
+
+def test_a_notice_pdf_holds_the_qr_code_as_one_filled_path(enrollment):
+    from notices.rendering import household_notices_pdf
+
+    data = household_notices_pdf(enrollment, ["ABCD2345EFGH"])
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    stream = page.get_contents().get_data().decode("latin-1")
+    assert stream.count(" re\n") > 100 and "cm\n" in stream
+    assert "ABCD-2345-EFGH" in page.extract_text()

@@ -603,3 +603,64 @@ def thank_you_page(client, receipt):
     handover = receipt_handover(receipt)
     client.cookies[RECEIPT_COOKIE] = handover.cookies[RECEIPT_COOKIE].value
     return client.get(handover["Location"])
+
+
+def test_the_monitoring_of_a_closed_campaign_is_kept_until_a_hold_or_a_release(
+    client, campaign, watched, closed, city_officer, qiaokou_reviewer
+):
+    """Issue 12: at a million ratings the flags take seconds of PostgreSQL; once rating
+    has closed they are computed once and kept, and a hold or a release (the only
+    changes to the counted ratings then) makes the page compute them again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page_url = reverse("console:monitoring", args=[campaign.slug])
+    client.force_login(city_officer)
+
+    def view():
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(page_url)
+        assert page.status_code == 200
+        return page, len(ctx.captured_queries)
+
+    first, computed = view()
+    assert [(c.enrollment_id, c.flags, c.held) for c in first.context["page"]] == [
+        (watched.pk, ["browser"], 0)
+    ]
+    again, stored = view()
+    assert stored < computed  # the flags' aggregates are not sent again
+    assert [(c.flags, c.held) for c in again.context["page"]] == [(["browser"], 0)]
+
+    holds.ratings_quarantine(
+        watched, [r.pk for r in closed], actor=qiaokou_reviewer, reason="同一浏览器代评"
+    )
+    held, count = view()
+    assert count == computed
+    assert list(held.context["page"]) == []  # the browser's ratings no longer count
+    assert [(c.enrollment_id, c.held) for c in held.context["held"]] == [(watched.pk, 3)]
+
+    holds.ratings_release(watched, [closed[0].pk], actor=qiaokou_reviewer, reason="已核实为本户")
+    released, _count = view()
+    assert [c.held for c in released.context["held"]] == [2]
+
+    # A district's reviewer gets the analysis of their own scope, as current.
+    client.force_login(qiaokou_reviewer)
+    district = client.get(page_url)
+    assert [(c.enrollment_id, c.held) for c in district.context["held"]] == [(watched.pk, 2)]
+
+
+def test_when_rating_closes_a_worker_computes_the_monitoring_before_the_first_view(
+    client, campaign, watched, city_officer, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    craft(watched, 3, browser="Collector00000001", overall="unsatisfied")
+    with django_capture_on_commit_callbacks(execute=True):  # tasks run eagerly in tests
+        campaign_transition(campaign, "close", actor=city_officer)
+    client.force_login(city_officer)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("console:monitoring", args=[campaign.slug]))
+    assert [(c.enrollment_id, c.flags) for c in page.context["page"]] == [(watched.pk, ["browser"])]
+    # None of the flags' aggregates over the ratings ran in the request.
+    assert not [q for q in ctx.captured_queries if "browser_id" in q["sql"]]

@@ -82,7 +82,7 @@ def test_a_reviewer_cannot_hold_unflagged_ratings_nor_read_rates_while_holds_are
     review = client.get(reverse("console:enrollment", args=[enrollment.pk])).content.decode()
     assert "90.0%" not in review and "100.0%" not in review
     export = client.get(reverse("console:results_csv", args=[SLUG]))
-    assert "90.0" not in export.content.decode("utf-8", "replace")
+    assert "90.0" not in export.content.decode("utf-8", "replace")  # 409: not streamed
     # None of these ratings is flagged: none can be held, so no rate can be steered.
     for rating in ratings:
         with pytest.raises(holds.QuarantineRefused, match="只有被异常监测标记的评议才能暂扣"):
