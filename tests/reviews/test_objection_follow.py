@@ -107,7 +107,7 @@ def test_the_status_page_follows_the_objection_and_never_shows_the_filer(
     objection_answer(objection, actor=qiaokou_reviewer, upheld=False, answer="经核实门岗24小时值守")
     response = client.get(url)
     page = response.content.decode()
-    assert "已答复" in page and "不予采纳" in page and "经核实门岗24小时值守" in page
+    assert "已答复" in page and "异议不成立" in page and "经核实门岗24小时值守" in page
     assert "张三" not in page and "zhang@example.cn" not in page
     assert "no-store" in response["Cache-Control"]
 
