@@ -4,7 +4,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import accounts as account_views
-from .views import bulk, imports, monitoring, notices, publications, review, showcases
+from .views import (
+    bulk,
+    enrollments,
+    imports,
+    monitoring,
+    notices,
+    publications,
+    review,
+    showcases,
+)
 from .views import campaigns as views
 from .views import exports as export_views
 
@@ -85,6 +94,7 @@ urlpatterns = [
     path("objections/<id:pk>/answer/", publications.objection_answer, name="objection_answer"),
     path("objections/<id:pk>/photo/", publications.objection_photo, name="objection_photo"),
     path("objections/<id:pk>/confirm/", publications.objection_confirm, name="objection_confirm"),
+    path("enrollments/", enrollments.enrollments_across, name="enrollments"),
     path("publications/<id:pk>/", publications.publication_detail, name="publication"),
     path(
         "publications/<id:pk>/feature/",

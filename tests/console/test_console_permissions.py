@@ -38,6 +38,7 @@ PERSONAS = ["anonymous", "outsider", "city", "qiaokou", "jiangan", "company", "o
 # url name, args key, method: expected status per persona (in PERSONAS order)
 TABLE = [
     ("console:dashboard", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:enrollments", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:campaign_create", None, "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:campaign", "slug", "get", [302, 403, 200, 200, 404, 200, 404]),
     ("console:campaign_transition", "slug_close", "get", [302, 403, 200, 403, 403, 403, 403]),
