@@ -255,3 +255,20 @@ def test_a_bulk_decision_makes_as_many_queries_for_50_enrollments_as_for_1(
     assert AuditEntry.objects.filter(action=done[decision], enrollment__in=rows).count() == (
         51 * 7 if decision == "checks_met" else 51
     )
+
+
+def test_a_bulk_decision_keeps_the_audit_chain_whole(campaign, qiaokou_reviewer, city_officer):
+    """The entries of a chunk are chained in memory and written in one INSERT: the chain
+    still verifies, one entry per check and per decision, each naming its enrollment."""
+    from evaluations.chain_check import check_audit_chain
+
+    rows = list(qiaokou_rows(campaign))
+    enrollments_decide(rows, "checks_met", actor=qiaokou_reviewer)
+    enrollments_decide(rows[:3], "recommend", actor=qiaokou_reviewer)
+    enrollments_decide(rows[:3], "approve", actor=city_officer)
+    assert check_audit_chain().ok
+    assert sorted(
+        AuditEntry.objects.filter(action="approved").values_list("enrollment_id", flat=True)
+    ) == [e.pk for e in rows[:3]]
+    hashes = list(AuditEntry.objects.order_by("pk").values_list("prev_hash", "entry_hash"))
+    assert all(prev == hashes[i - 1][1] for i, (prev, _h) in enumerate(hashes) if i)
