@@ -265,3 +265,16 @@ def test_contacts_are_erased_when_the_final_list_is_published(
     waiting.refresh_from_db()
     assert sms.outbox[0][0] == "13800138000"
     assert waiting.contact == "" and waiting.contact_erased_at is not None
+
+
+def test_the_citys_todo_lists_upholds_awaiting_its_confirmation(
+    client, entry, qiaokou_reviewer, city_officer
+):
+    objection = file(entry)
+    objection_answer(objection, actor=qiaokou_reviewer, upheld=True, answer="经核实属实")
+    client.force_login(city_officer)
+    page = client.get(reverse("console:dashboard")).content.decode()
+    assert "待市局确认的异议成立意见" in page
+    client.force_login(qiaokou_reviewer)
+    page = client.get(reverse("console:dashboard")).content.decode()
+    assert "待市局确认的异议成立意见" not in page
