@@ -61,6 +61,8 @@ def main() -> int:
         status=Campaign.Status.CLOSED,
         min_responses=5,
         min_coverage_percent=0,
+        # Rates are visible once the city has finalised the monitoring (issue 11).
+        monitoring_finalised_at=now,
     )
     campaign_apply_default_rules(campaign)
     communities = Community.objects.bulk_create(
@@ -104,12 +106,21 @@ def main() -> int:
     rows = list(campaign.enrollments.select_related("campaign", "community", "company"))
     for decision, actor in (("checks_met", reviewer), ("recommend", reviewer), ("approve", city)):
         started = time.monotonic()
-        outcome = enrollments_decide(rows, decision, actor=actor)
+        if os.environ.get("BENCH_PROFILE") == decision:
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                outcome = enrollments_decide(rows, decision, actor=actor)
+            profile.print_stats("cumulative")
+        else:
+            outcome = enrollments_decide(rows, decision, actor=actor)
         elapsed = time.monotonic() - started
         print(
             f"{decision:<11} {len(outcome.done):>5} done {len(outcome.refused):>3} refused "
             f"{elapsed:6.2f} s ({elapsed / len(rows) * 1000:.1f} ms each)"
         )
+        if outcome.refused:
+            print(f"  e.g. refused: {outcome.refused[0][1]}")
     return 0
 
 

@@ -254,6 +254,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# Messages to people outside the console (an objector told of the answer): e-mail through
+# Django's backend (the console backend unless EMAIL_URL names an SMTP server), text
+# messages through config/sms.py's pluggable backend (printed unless SMS_BACKEND names
+# a provider's). The tests use the in-memory backends of both.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="manyi@localhost")
+SMS_BACKEND = env.str("SMS_BACKEND", default="config.sms.ConsoleBackend")
+
 # Generated notices hold the only copies of plain codes: deleted after this many days.
 NOTICE_FILES_RETENTION_DAYS = env.int("NOTICE_FILES_RETENTION_DAYS", default=14)
 

@@ -137,7 +137,9 @@ def objections_in_scope(user, campaign: Campaign) -> QuerySet[Objection]:
     scope = district_scope(user)
     if scope is not None:
         objections = objections.filter(entry__district_code__in=scope.values("code"))
-    return objections.select_related("entry", "answered_by").order_by("status", "filed_at")
+    return objections.select_related("entry", "answered_by", "proposed_by").order_by(
+        "status", "filed_at"
+    )
 
 
 def access_objection(user, pk, *, with_photo: bool = False) -> Objection:

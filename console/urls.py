@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import (
     bulk,
+    enrollments,
     imports,
     monitoring,
     notices,
@@ -104,7 +105,14 @@ urlpatterns = [
     path("checks/<id:pk>/evidence/", review.check_evidence, name="check_evidence"),
     path("objections/<id:pk>/answer/", publications.objection_answer, name="objection_answer"),
     path("objections/<id:pk>/photo/", publications.objection_photo, name="objection_photo"),
+    path("objections/<id:pk>/confirm/", publications.objection_confirm, name="objection_confirm"),
+    path("enrollments/", enrollments.enrollments_across, name="enrollments"),
     path("publications/<id:pk>/", publications.publication_detail, name="publication"),
+    path(
+        "publications/<id:pk>/feature/",
+        publications.publication_feature,
+        name="publication_feature",
+    ),
     path("entries/<id:pk>/withdraw/", publications.entry_withdraw, name="entry_withdraw"),
     # importing communities and companies (communities.importing)
     path("import/", imports.import_upload, name="import"),

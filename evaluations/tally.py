@@ -129,6 +129,39 @@ def enrollment_tally(enrollment: Enrollment) -> TallyRow:
     )
 
 
+def enrollments_tally(enrollments: list[Enrollment]) -> dict[int, TallyRow]:
+    """The tally of several enrollments (those whose rates are visible), keyed by id:
+    one query per campaign among them, for a batch of review decisions."""
+    by_campaign: dict[int, list[Enrollment]] = {}
+    for enrollment in enrollments:
+        if enrollment.campaign.rates_visible:
+            by_campaign.setdefault(enrollment.campaign_id, []).append(enrollment)
+    rows: dict[int, TallyRow] = {}
+    for group in by_campaign.values():
+        campaign = group[0].campaign
+        counts = {
+            row["enrollment_id"]: row
+            for row in Rating.objects.counted()
+            .filter(enrollment__in=[e.pk for e in group])
+            .order_by()
+            .values("enrollment_id")
+            .annotate(
+                responses=Count("*"),
+                satisfied=Count("overall", filter=Q(overall__in=campaign.satisfied_answers)),
+            )
+        }
+        for enrollment in group:
+            row = counts.get(enrollment.pk, {"responses": 0, "satisfied": 0})
+            rows[enrollment.pk] = TallyRow(
+                enrollment.pk,
+                enrollment.households,
+                row["responses"],
+                row["satisfied"],
+                enrollment.campaign,
+            )
+    return rows
+
+
 def campaign_turnout(campaign: Campaign) -> dict[str, int]:
     """Enrollments, counted ratings and households of a campaign: shown at every stage."""
     enrollments = Enrollment.objects.filter(campaign=campaign).aggregate(

@@ -221,12 +221,27 @@ def _on_entry_withdrawn(sender, entry, **kwargs) -> None:
     entry_changed(entry)
 
 
+def _on_checks_recorded(sender, enrollments, **kwargs) -> None:
+    # What a row's post_save would have said, for checks written in bulk.
+    bump(*{f"community:{e.community_id}" for e in enrollments})
+
+
+def _on_featured_list_changed(sender, featured, **kwargs) -> None:
+    # Only the home page says which list leads.
+    bump("home")
+
+
 def connect_signals() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from communities.models import Community, District, PropertyCompany, Street
     from evaluations.signals import campaign_changed
-    from reviews.signals import entry_withdrawn, publication_published
+    from reviews.signals import (
+        checks_recorded,
+        entry_withdrawn,
+        featured_list_changed,
+        publication_published,
+    )
 
     # The domain's own events (sent by its services, never calling the portal).
     campaign_changed.connect(_on_campaign_changed, dispatch_uid="pagecache-campaign")
@@ -234,6 +249,8 @@ def connect_signals() -> None:
         _on_publication_published, dispatch_uid="pagecache-publication-published"
     )
     entry_withdrawn.connect(_on_entry_withdrawn, dispatch_uid="pagecache-entry-withdrawn")
+    checks_recorded.connect(_on_checks_recorded, dispatch_uid="pagecache-checks-recorded")
+    featured_list_changed.connect(_on_featured_list_changed, dispatch_uid="pagecache-featured-list")
     from evaluations.models import Campaign, Criterion
     from reviews.models import Publication, PublicationEntry, ReviewCheck
     from showcases.models import CompanyReply, Showcase, ShowcaseItem

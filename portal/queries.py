@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from communities.models import Community, District, PropertyCompany
 from communities.search import is_latin, normalize_query, query_too_long, within_one_edit
 from evaluations.models import Campaign, Enrollment, public_campaign_q
-from reviews.models import Publication, PublicationEntry
+from reviews.models import FeaturedList, Publication, PublicationEntry
 
 # A search shows the first SEARCH_FIRST communities found, and up to SEARCH_LIMIT on asking.
 SEARCH_FIRST = 20
@@ -38,6 +38,14 @@ def current_publications() -> QuerySet[Publication]:
         .select_related("campaign")
         .order_by("-published_at", "-pk")
     )
+
+
+def featured_first(publications: list[Publication]) -> list[Publication]:
+    """The current lists with the one the city chose for the home page first (its
+    campaign's current revision), else newest first as they come."""
+    choice = FeaturedList.objects.values_list("publication__campaign_id", flat=True).first()
+    featured = [p for p in publications if p.campaign_id == choice]
+    return featured + [p for p in publications if p.campaign_id != choice]
 
 
 def list_revision(slug: str, revision: int) -> Publication | None:

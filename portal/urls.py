@@ -27,7 +27,13 @@ urlpatterns = [
         notice_views.objection_create,
         name="notice_objection",
     ),
-    path("notice/<slug:slug>/thanks/", notice_views.objection_done, name="notice_objection_done"),
+    path(
+        "notice/<slug:slug>/thanks/<str:ref>/",
+        notice_views.objection_done,
+        name="notice_objection_done",
+    ),
+    path("objections/", notice_views.objection_lookup, name="objection_lookup"),
+    path("objections/<str:ref>/", notice_views.objection_status, name="objection_status"),
     # Open data. The ballots address comes before the list's CSV, which would otherwise
     # take "<slug>-ballots" for a campaign slug.
     path("open-data/", opendata_views.index, name="open_data_index"),

@@ -179,7 +179,7 @@ def privacy(request):
 
 @require_safe
 def home(request):
-    publications = list(portal.current_publications())
+    publications = portal.featured_first(list(portal.current_publications()))
     latest = publications[0] if publications else None
     now = timezone.now()
     # Campaigns open for rating now, and when that changes by itself (one opens or

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from django.db.models import Count, F, FloatField, Q, QuerySet, Value
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, NullIf
 from django.utils.translation import gettext_lazy
 
@@ -23,13 +23,29 @@ from evaluations.models import (
 from evaluations.tally import percent_floor, responses_from_counts, tally_row_from_counts
 
 
-def filter_enrollments(enrollments, campaign: Campaign, params) -> QuerySet[Enrollment]:
+def rates_visible_q(prefix: str = "campaign__") -> Q:
+    """The enrollments whose campaign shows rates (Campaign.rates_visible, as a filter)."""
+    return Q(**{f"{prefix}monitoring_finalised_at__isnull": False}) & ~Q(
+        **{f"{prefix}status__in": [Campaign.Status.DRAFT, Campaign.Status.OPEN]}
+    )
+
+
+def filter_enrollments(enrollments, campaign: Campaign | None, params) -> QuerySet[Enrollment]:
     """`enrollments` (already scoped by the caller) filtered and ordered as `params`
     (a GET or POST) asks: district, street, company, review status, name, rate band
-    and order."""
+    and order. With `campaign` None the list runs across campaigns (and filters by
+    `campaign` slug too): a rate band or the rate order then keeps only the
+    enrollments of campaigns whose rates are visible."""
     enrollments = enrollments.select_related(
         "community__district", "community__street", "company"
     ).order_by("community__district__code", "community__name")
+    if campaign is None:
+        enrollments = enrollments.select_related("campaign").order_by(
+            "-campaign__opens_at", "community__district__code", "community__name"
+        )
+        slug = params.get("campaign")
+        if slug:
+            enrollments = enrollments.filter(campaign__slug=slug)
     district = params.get("district")
     if district and district.isdigit():
         enrollments = enrollments.filter(community__district__code=district)
@@ -49,15 +65,20 @@ def filter_enrollments(enrollments, campaign: Campaign, params) -> QuerySet[Enro
         )
     sort = params.get("sort", "")
     band = RATE_BANDS.get(params.get("band", ""))
-    if campaign.rates_visible and (band is not None or sort.lstrip("-") == "rate"):
+    visible = campaign is None or campaign.rates_visible
+    if visible and (band is not None or sort.lstrip("-") == "rate"):
         # Rate bands and the rate order only once rating has closed: while it is
         # open nobody sees rates, and a filter by rate would be an oracle of them.
         # Only then is every listed enrollment counted; a plain list counts the
         # communities of the page shown (count_page), not a whole city's ratings.
-        enrollments = with_rate(enrollments.with_answer_counts(), campaign)
+        if campaign is None:
+            enrollments = enrollments.filter(rates_visible_q())
+            enrollments = with_rate_across(enrollments.with_answer_counts())
+        else:
+            enrollments = with_rate(enrollments.with_answer_counts(), campaign)
         if band is not None:
             enrollments = enrollments.filter(band[1])
-    if sort.lstrip("-") in SORTS and (sort.lstrip("-") != "rate" or campaign.rates_visible):
+    if sort.lstrip("-") in SORTS and (sort.lstrip("-") != "rate" or visible):
         field = SORTS[sort.lstrip("-")]
         descending = sort.startswith("-")
         enrollments = enrollments.order_by(
@@ -68,7 +89,7 @@ def filter_enrollments(enrollments, campaign: Campaign, params) -> QuerySet[Enro
     return enrollments
 
 
-FILTERS = ("district", "street", "company", "status", "band", "sort", "q")
+FILTERS = ("campaign", "district", "street", "company", "status", "band", "sort", "q")
 SORT_LABELS = {
     "district": gettext_lazy("District"),
     "name": gettext_lazy("Name"),
@@ -78,10 +99,11 @@ SORT_LABELS = {
 }
 
 
-def filter_choices(campaign: Campaign, params, *, districts, enrollments) -> dict:
+def filter_choices(campaign: Campaign | None, params, *, districts, enrollments) -> dict:
     """What the filter bar of an enrollment list offers: `districts` and `enrollments`
-    are the caller's scope."""
+    are the caller's scope (`campaign` None: across campaigns)."""
     district = params.get("district") or ""
+    visible = campaign is None or campaign.rates_visible
     return {
         "districts": districts,
         "streets": Street.objects.filter(district__in=districts, district__code=district).order_by(
@@ -93,13 +115,9 @@ def filter_choices(campaign: Campaign, params, *, districts, enrollments) -> dic
             pk__in=enrollments.values("company_id")
         ).order_by("name"),
         "statuses": ReviewStatus.choices,
-        "bands": [(k, label) for k, (label, _q) in RATE_BANDS.items()]
-        if campaign.rates_visible
-        else [],
+        "bands": [(k, label) for k, (label, _q) in RATE_BANDS.items()] if visible else [],
         "sorts": [
-            (k, label)
-            for k, label in SORT_LABELS.items()
-            if campaign.rates_visible or "rate" not in k
+            (k, label) for k, label in SORT_LABELS.items() if visible or "rate" not in k
         ],  # fmt: skip
         "filters": {key: params.get(key, "") for key in FILTERS},
     }
@@ -107,6 +125,28 @@ def filter_choices(campaign: Campaign, params, *, districts, enrollments) -> dic
 
 def with_rate(enrollments, campaign):
     satisfied = sum((F(f"n_{a}") for a in campaign.satisfied_answers), Value(0))
+    return _annotate_rate(enrollments, satisfied)
+
+
+def with_rate_across(enrollments):
+    """with_rate for enrollments of several campaigns: each counts the answers its own
+    campaign counts as satisfied (one CASE per distinct choice of answers)."""
+    groups: dict[tuple, list[int]] = {}
+    campaigns = Campaign.objects.filter(pk__in=enrollments.values("campaign_id"))
+    for pk, answers in campaigns.values_list("pk", "satisfied_answers"):
+        groups.setdefault(tuple(sorted(answers)), []).append(pk)
+    satisfied = Case(
+        *[
+            When(campaign_id__in=ids, then=sum((F(f"n_{a}") for a in answers), Value(0)))
+            for answers, ids in groups.items()
+        ],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return _annotate_rate(enrollments, satisfied)
+
+
+def _annotate_rate(enrollments, satisfied):
     responses = sum((F(f"n_{a}") for a in Answer.values), Value(0))
     return enrollments.annotate(
         satisfied_x10=satisfied * 10,

@@ -8,6 +8,8 @@ The tables keep the names they had when these models lived in `evaluations`
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -225,10 +227,21 @@ class Objection(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Awaiting an answer")
+        # A district reviewer upheld it against a community the city approved: the
+        # city confirms (or sends it back) before the community leaves the list.
+        AWAITING_CITY = "awaiting_city", _("Upheld by the district, awaiting city confirmation")
         UPHELD = "upheld", _("Upheld: dropped from the final list")
         DISMISSED = "dismissed", _("Dismissed")
 
+    ANSWERED = (Status.UPHELD, Status.DISMISSED)
+
     entry = models.ForeignKey(PublicationEntry, on_delete=models.PROTECT, related_name="objections")
+    # 受理编号: what the filer keeps to follow the objection on the public status page.
+    # Random, not the row id, so nobody walks through other people's objections. NULL
+    # only while migration 0003 gives the older objections theirs (unique allows it).
+    reference = models.CharField(  # noqa: DJ001
+        _("reference number"), max_length=10, unique=True, null=True, editable=False
+    )
     contact_name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(
         _("phone or e-mail"), max_length=100, help_text=_("Only the bureau sees it.")
@@ -245,13 +258,23 @@ class Objection(models.Model):
     filed_at = models.DateTimeField(_("filed"), default=timezone.now)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
     answer = models.TextField(_("answer"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # The district reviewer whose uphold waits for the city (status AWAITING_CITY).
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("upheld by the district"), null=True, blank=True)
+    # The filer asked to be told of the answer at `contact` (an e-mail or a mobile).
+    notify = models.BooleanField(_("tell me when it is answered"), default=False)
+    notified_at = models.DateTimeField(_("filer told"), null=True, blank=True)
+    # When contact_name and contact were erased (docs/security.md: after the final list).
+    contact_erased_at = models.DateTimeField(_("contact erased"), null=True, blank=True)
 
     class Meta:
         db_table = "evaluations_objection"
@@ -262,3 +285,55 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry} · {self.filed_at:%Y-%m-%d}"
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference or "")
+
+    @property
+    def public_stage(self) -> str:
+        """What the public status page says: received, being handled, answered."""
+        if self.status in self.ANSWERED:
+            return "answered"
+        if self.status == self.Status.AWAITING_CITY:
+            return "handling"
+        return "received"
+
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed
+
+
+def new_reference() -> str:
+    """Ten characters of REFERENCE_ALPHABET (~49 bits): not guessable, short to type."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+
+
+def format_reference(reference: str) -> str:
+    return f"{reference[:5]}-{reference[5:]}" if len(reference) == 10 else reference
+
+
+def normalise_reference(text: str) -> str:
+    """What a person typed → the stored form: case, spaces and dashes forgiven."""
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum())[:20]
+
+
+class FeaturedList(models.Model):
+    """The city's choice of the list the public home page leads with (issue 13, item 5).
+    One row per choice, never changed: the current one is the latest."""
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.PROTECT, related_name="+", verbose_name=_("list")
+    )
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    chosen_at = models.DateTimeField(_("chosen"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-chosen_at", "-pk"]
+        get_latest_by = ["chosen_at", "pk"]
+        verbose_name = _("featured list")
+        verbose_name_plural = _("featured lists")
+
+    def __str__(self) -> str:
+        return f"{self.publication} · {self.chosen_at:%Y-%m-%d}"

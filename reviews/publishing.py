@@ -24,8 +24,9 @@ from evaluations.signals import campaign_changed
 from evaluations.tally import TallyRow, campaign_tally
 
 from .ballots import publication_digest
-from .models import Objection, Publication, PublicationEntry
-from .signals import entry_withdrawn, publication_published
+from .filers import contact_kind, objection_contacts_erase
+from .models import FeaturedList, Objection, Publication, PublicationEntry, new_reference
+from .signals import entry_withdrawn, featured_list_changed, publication_published
 
 Status = Campaign.Status
 
@@ -181,6 +182,13 @@ def publication_publish_preliminary(
     return publication
 
 
+def _unique_reference() -> str:
+    while True:
+        reference = new_reference()
+        if not Objection.objects.filter(reference=reference).exists():
+            return reference
+
+
 @transaction.atomic
 def objection_file(
     entry: PublicationEntry,
@@ -190,8 +198,12 @@ def objection_file(
     text: str,
     photo=None,
     client_ip: str | None = None,
+    notify: bool = False,
     now=None,
 ) -> Objection:
+    """File an objection during the notice period. It gets a reference number (受理编号)
+    for its public status page; with `notify`, the filer is written to at `contact`
+    (an e-mail address or a phone number) once it is answered."""
     now = now or timezone.now()
     entry = PublicationEntry.objects.select_related("publication__campaign").get(pk=entry.pk)
     publication = entry.publication
@@ -201,10 +213,16 @@ def objection_file(
         )
     if not (contact_name or "").strip() or not (contact or "").strip() or not (text or "").strip():
         raise ObjectionRefused(_("Give your name, a phone number or e-mail, and the objection."))
+    if notify and contact_kind(contact) is None:
+        raise ObjectionRefused(
+            _("To be told of the answer, give an e-mail address or a phone number we can write to.")
+        )
     objection = Objection.objects.create(
         entry=entry,
+        reference=_unique_reference(),
         contact_name=contact_name.strip()[:50],
         contact=contact.strip()[:100],
+        notify=bool(notify),
         text=text.strip()[:2000],
         photo=photo or "",
         filed_at=now,
@@ -214,30 +232,44 @@ def objection_file(
         "objection_filed",
         enrollment=entry.enrollment,
         campaign=publication.campaign,
-        subject=f"{entry.community_name} · #{objection.pk}",
+        subject=f"{entry.community_name} · {objection.reference_display}",
     )
     return objection
 
 
-@transaction.atomic
-def objection_answer(objection: Objection, *, actor, upheld: bool, answer: str) -> Objection:
+def _confirms_for_city(actor) -> bool:
+    """Who confirms an uphold that drops a city-approved community: the city bureau
+    (the role that approves recommendations)."""
+    return actor.has_perm("evaluations.approve_recommendation")
+
+
+def _objection_locked(objection: Objection) -> Objection:
     objection = (
         Objection.objects.select_for_update(of=("self",))
         .select_related("entry__enrollment", "entry__publication__campaign")
         .get(pk=objection.pk)
     )
-    answer = require_reason(answer)
-    if objection.status != Objection.Status.OPEN:
-        raise ObjectionRefused(_("This objection has already been answered."))
-    campaign = objection.entry.publication.campaign
-    if campaign.status != Status.CLOSED:
+    return objection
+
+
+def _refuse_after_final(objection: Objection) -> None:
+    if objection.entry.publication.campaign.status != Status.CLOSED:
         raise ObjectionRefused(
             _("The final list is published; objections can no longer change it.")
         )
+
+
+def _subject(objection: Objection) -> str:
+    return f"{objection.entry.community_name} · {objection.reference_display or objection.pk}"
+
+
+def _objection_close(objection: Objection, *, actor, upheld: bool, answer: str, now) -> None:
+    """The answer takes effect: the objection is answered, an upheld one drops its
+    community, and the filer who asked is told after the commit."""
     objection.status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
     objection.answer = answer
     objection.answered_by = actor
-    objection.answered_at = timezone.now()
+    objection.answered_at = now
     objection.save()
     enrollment = objection.entry.enrollment
     if upheld and enrollment.review_status != ReviewStatus.DROPPED:
@@ -257,11 +289,110 @@ def objection_answer(objection: Objection, *, actor, upheld: bool, answer: str) 
         "objection_upheld" if upheld else "objection_dismissed",
         actor=actor,
         enrollment=enrollment,
-        campaign=campaign,
-        subject=f"{objection.entry.community_name} · #{objection.pk}",
+        campaign=objection.entry.publication.campaign,
+        subject=_subject(objection),
         reason=answer,
     )
+    if objection.notify:
+        from .tasks import objection_tell_filer  # the task module imports this one
+
+        pk = objection.pk
+        transaction.on_commit(lambda: objection_tell_filer.delay(pk))
+
+
+@transaction.atomic
+def objection_answer(
+    objection: Objection, *, actor, upheld: bool, answer: str, now=None
+) -> Objection:
+    """Answer an objection. Upholding one drops its community from the final list; when
+    that community was approved by the city and the answer is not the city's, the
+    uphold waits for the city's confirmation (objection_confirm_uphold)."""
+    now = now or timezone.now()
+    objection = _objection_locked(objection)
+    answer = require_reason(answer)
+    if objection.status != Objection.Status.OPEN:
+        raise ObjectionRefused(_("This objection has already been answered."))
+    _refuse_after_final(objection)
+    enrollment = objection.entry.enrollment
+    if (
+        upheld
+        and enrollment.review_status == ReviewStatus.APPROVED
+        and not _confirms_for_city(actor)
+    ):
+        objection.status = Objection.Status.AWAITING_CITY
+        objection.answer = answer
+        objection.proposed_by = actor
+        objection.proposed_at = now
+        objection.save()
+        audit_record(
+            "objection_uphold_proposed",
+            actor=actor,
+            enrollment=enrollment,
+            campaign=objection.entry.publication.campaign,
+            subject=_subject(objection),
+            old=Objection.Status.OPEN,
+            new=Objection.Status.AWAITING_CITY,
+            reason=answer,
+        )
+        return objection
+    _objection_close(objection, actor=actor, upheld=upheld, answer=answer, now=now)
     return objection
+
+
+@transaction.atomic
+def objection_confirm_uphold(
+    objection: Objection, *, actor, confirm: bool, reason: str = "", now=None
+) -> Objection:
+    """The city's answer to a district's uphold: confirmed, the community leaves the
+    list (with the district's answer as the public answer); sent back, the objection is
+    open again for another answer, and the reason is recorded."""
+    now = now or timezone.now()
+    objection = _objection_locked(objection)
+    if not _confirms_for_city(actor):
+        raise ObjectionRefused(_("Only the city bureau confirms this uphold."))
+    if objection.status != Objection.Status.AWAITING_CITY:
+        raise ObjectionRefused(_("This objection is not awaiting the city's confirmation."))
+    _refuse_after_final(objection)
+    if confirm:
+        audit_record(
+            "objection_uphold_confirmed",
+            actor=actor,
+            enrollment=objection.entry.enrollment,
+            campaign=objection.entry.publication.campaign,
+            subject=_subject(objection),
+            old=Objection.Status.AWAITING_CITY,
+            new=Objection.Status.UPHELD,
+        )
+        _objection_close(objection, actor=actor, upheld=True, answer=objection.answer, now=now)
+        return objection
+    reason = require_reason(reason)
+    objection.status = Objection.Status.OPEN
+    objection.answer = ""
+    objection.proposed_by = None
+    objection.proposed_at = None
+    objection.save()
+    audit_record(
+        "objection_uphold_refused",
+        actor=actor,
+        enrollment=objection.entry.enrollment,
+        campaign=objection.entry.publication.campaign,
+        subject=_subject(objection),
+        old=Objection.Status.AWAITING_CITY,
+        new=Objection.Status.OPEN,
+        reason=reason,
+    )
+    return objection
+
+
+def uphold_consequence(objection: Objection) -> dict:
+    """What confirming an uphold does, for the city's confirm page: which community
+    leaves which list (with its rate on the preliminary list), and its district's count
+    of approved communities before and after."""
+    entry = objection.entry
+    listed = entry.publication.entries.filter(
+        district_code=entry.district_code, enrollment__review_status=ReviewStatus.APPROVED
+    ).count()
+    return {"entry": entry, "district_listed": listed, "district_listed_after": listed - 1}
 
 
 def campaign_stage(campaign: Campaign, now=None) -> str:
@@ -302,7 +433,8 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
             % {"until": timezone.localtime(preliminary.notice_ends_at).strftime("%Y-%m-%d %H:%M")}
         )
     open_objections = Objection.objects.filter(
-        entry__publication=preliminary, status=Objection.Status.OPEN
+        entry__publication=preliminary,
+        status__in=[Objection.Status.OPEN, Objection.Status.AWAITING_CITY],
     ).count()
     if open_objections:
         raise PublicationRefused(
@@ -333,6 +465,7 @@ def publication_publish_final(campaign: Campaign, *, actor, now=None) -> Publica
         reason=_("%(n)d communities on the final list") % {"n": kept.count()},
     )
     _anchor(final, actor=actor)
+    objection_contacts_erase(campaign, now=now)
     _announce(final)
     campaign_changed.send(sender=Campaign, campaign=campaign)
     return final
@@ -390,3 +523,34 @@ def entry_withdraw(entry: PublicationEntry, *, actor, reason: str, now=None) -> 
     _anchor(new, actor=actor)
     entry_withdrawn.send(sender=PublicationEntry, entry=entry)
     return new
+
+
+@transaction.atomic
+def publication_feature(publication: Publication, *, actor, now=None) -> FeaturedList:
+    """The city chooses the list the public home page leads with: a final list of a
+    public campaign (never a practice one). The home page shows that campaign's current
+    revision; without a choice, the latest final list."""
+    publication = Publication.objects.select_related("campaign").get(pk=publication.pk)
+    campaign = publication.campaign
+    if publication.kind != Publication.Kind.FINAL:
+        raise PublicationRefused(_("Only a final list can be featured on the home page."))
+    if campaign.is_practice or campaign.status not in (Status.PUBLISHED, Status.ARCHIVED):
+        raise PublicationRefused(
+            _("A practice or unpublished campaign's list is never featured on the home page.")
+        )
+    current = FeaturedList.objects.select_related("publication").first()
+    if current is not None and current.publication.campaign_id == campaign.pk:
+        raise PublicationRefused(_("This list is already the one featured on the home page."))
+    featured = FeaturedList.objects.create(
+        publication=publication, chosen_by=actor, chosen_at=now or timezone.now()
+    )
+    audit_record(
+        "featured_list_chosen",
+        actor=actor,
+        campaign=campaign,
+        subject=f"{campaign.slug} r{publication.revision}",
+        old=current.publication.campaign.slug if current is not None else "",
+        new=campaign.slug,
+    )
+    featured_list_changed.send(sender=FeaturedList, featured=featured)
+    return featured

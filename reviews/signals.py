@@ -8,3 +8,8 @@ from django.dispatch import Signal
 publication_published = Signal()
 # An entry of the current final list was withdrawn: entry= (the withdrawn entry)
 entry_withdrawn = Signal()
+# The city chose the list the home page leads with: featured= (a FeaturedList)
+featured_list_changed = Signal()
+# Checks were written in bulk (bulk_create/bulk_update send no post_save):
+# enrollments= (those whose checks changed)
+checks_recorded = Signal()

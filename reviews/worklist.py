@@ -35,6 +35,7 @@ KIND_LABELS = {
     "to_check": _("Enrollments to check"),
     "returned": _("Returned by the city"),
     "objections": _("Objections to answer"),
+    "upholds": _("Upheld objections awaiting the city's confirmation"),
     "approvals": _("Recommendations waiting for approval"),
     "notice_ending": _("Public notice ending"),
 }
@@ -73,18 +74,18 @@ def todo_items(
                 if row[kind]:
                     items.append(TodoItem(kind, KIND_LABELS[kind], campaign, row[kind]))
     if answers:
-        counts = (
-            objections.filter(status=Objection.Status.OPEN)
-            .values("entry__publication__campaign_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
+        wanted = {"objections": Count("id", filter=Q(status=Objection.Status.OPEN))}
+        if approves:  # the city confirms a district's uphold of a community it approved
+            wanted["upholds"] = Count("id", filter=Q(status=Objection.Status.AWAITING_CITY))
+        counts = objections.values("entry__publication__campaign_id").annotate(**wanted).order_by()
         campaigns = Campaign.objects.in_bulk(
             {row["entry__publication__campaign_id"] for row in counts}
         )
         for row in counts:
             campaign = campaigns[row["entry__publication__campaign_id"]]
-            items.append(TodoItem("objections", KIND_LABELS["objections"], campaign, row["n"]))
+            for kind in wanted:
+                if row[kind]:
+                    items.append(TodoItem(kind, KIND_LABELS[kind], campaign, row[kind]))
     if publishes:
         ending = (
             Publication.objects.filter(

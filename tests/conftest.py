@@ -43,6 +43,17 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _sms_in_memory(settings):
+    # Text messages are kept in config.sms.outbox, as Django keeps e-mail in mail.outbox.
+    from config import sms
+
+    settings.SMS_BACKEND = "config.sms.LocmemBackend"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     # Uploaded photos and the demo's illustrations are written to storage; never
     # into the checkout's media/ folder.

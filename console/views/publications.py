@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.access import (
     access_campaign,
@@ -25,13 +25,14 @@ from console.access import (
 )
 from console.forms import (
     ObjectionAnswerForm,
+    ObjectionConfirmForm,
     RequiredReasonForm,
 )
 from evaluations.csv_export import SafeCsvWriter
 from evaluations.errors import DomainError
 from evaluations.models import AuditEntry
 from reviews import publishing
-from reviews.models import Objection, Publication
+from reviews.models import FeaturedList, Objection, Publication
 from uploads.private_media import private_file_response
 
 # Lazy: the module may be imported while another language is active.
@@ -102,8 +103,30 @@ def publication_detail(request, pk):
             "can_withdraw": request.user.has_perm("evaluations.withdraw_entry")
             and publication.kind == Publication.Kind.FINAL
             and publication == revisions.filter(kind="final").first(),
+            "can_feature": request.user.has_perm("evaluations.publish_list")
+            and publication.kind == Publication.Kind.FINAL
+            and not publication.campaign.is_practice,
+            "featured": publication.kind == Publication.Kind.FINAL
+            and FeaturedList.objects.values_list("publication__campaign_id", flat=True).first()
+            == publication.campaign_id,
         },
     )
+
+
+@require_POST
+@permission_required("evaluations.publish_list")
+def publication_feature(request, pk):
+    """The city marks a final list as the one the public home page leads with."""
+    publication = access_publication(
+        request.user, pk, Publication.objects.select_related("campaign")
+    )
+    try:
+        publishing.publication_feature(publication, actor=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The home page now leads with this list."))
+    return redirect("console:publication", pk=publication.pk)
 
 
 @permission_required("evaluations.withdraw_entry")
@@ -183,6 +206,43 @@ def objection_answer(request, pk):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect("console:objections", slug=campaign.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("reviews.answer_objection", "evaluations.approve_recommendation")
+def objection_confirm(request, pk):
+    """The city confirms a district's uphold that drops a community it approved (or
+    sends it back): GET shows the consequence, POST acts."""
+    objection = access_objection(request.user, pk)
+    campaign = objection.entry.publication.campaign
+    if objection.status != Objection.Status.AWAITING_CITY:
+        messages.error(request, _("This objection is not awaiting the city's confirmation."))
+        return redirect("console:objections", slug=campaign.slug)
+    form = ObjectionConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            publishing.objection_confirm_uphold(
+                objection,
+                actor=request.user,
+                confirm=form.cleaned_data["decision"] == "confirm",
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your decision on the uphold is recorded."))
+            return redirect("console:objections", slug=campaign.slug)
+    return render(
+        request,
+        "console/objection_confirm.html",
+        {
+            "campaign": campaign,
+            "objection": objection,
+            "form": form,
+            **publishing.uphold_consequence(objection),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @permission_required("evaluations.view_auditentry")

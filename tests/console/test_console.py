@@ -321,7 +321,7 @@ CONSOLE_QUERIES = {
     "enroll": 11,
     "approval": 11,
     "preliminary": 10,
-    "final": 11,
+    "final": 12,  # + which list the home page features (issue 13b)
     "objections": 9,
     "enrollment": 22,
     "showcases": 9,

@@ -39,6 +39,7 @@ PERSONAS = ["anonymous", "outsider", "city", "qiaokou", "jiangan", "company", "o
 # url name, args key, method: expected status per persona (in PERSONAS order)
 TABLE = [
     ("console:dashboard", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:enrollments", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:campaign_create", None, "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:campaign", "slug", "get", [302, 403, 200, 200, 404, 200, 404]),
     ("console:campaign_transition", "slug_close", "get", [302, 403, 200, 403, 403, 403, 403]),
@@ -61,6 +62,9 @@ TABLE = [
     ("console:enrollment_decide", "recommend", "post", [302, 403, 403, 302, 404, 403, 403]),
     ("console:enrollment_decide", "approve", "post", [302, 403, 302, 403, 403, 403, 403]),
     ("console:objection_answer", "objection", "post", [302, 403, 302, 302, 404, 403, 403]),
+    # the city's confirmation of a district's uphold (this one is open: sent back, 302)
+    ("console:objection_confirm", "objection", "get", [302, 403, 302, 403, 403, 403, 403]),
+    ("console:publication_feature", "publication", "post", [302, 403, 302, 403, 403, 403, 403]),
     # private photos (evidence of review checks, objections): the bureau in scope only
     ("console:check_evidence", "check", "get", [302, 403, 200, 200, 404, 403, 403]),
     ("console:objection_photo", "objection", "get", [302, 403, 200, 200, 404, 403, 403]),

@@ -313,7 +313,7 @@ def _many(n, qiaokou, company, city, reviewer, slug):
 # The number of queries of each public page when it is rendered (not served from the
 # page cache), pinned for 1 and for 50 rows.
 PUBLIC_QUERIES = {
-    "home": 5,
+    "home": 6,  # + the city's featured list (issue 13)
     "list": 8,
     "district": 5,
     "search": 6,  # + what is happening now: being rated, on notice (portal.queries.community_now)

@@ -25,6 +25,7 @@ from reviews.publishing import (
     PublicationRefused,
     entry_withdraw,
     objection_answer,
+    objection_confirm_uphold,
     objection_file,
     publication_publish_final,
     publication_publish_preliminary,
@@ -325,6 +326,12 @@ def test_an_upheld_objection_drops_the_entry_from_the_final_list(
     entry = preliminary.entries.get(community_name="洺悦府")
     objection = objection_file(entry, contact_name="张", contact="139", text="疫情期间物业人员缺岗")
     objection_answer(objection, actor=qiaokou_reviewer, upheld=True, answer="经核实情况属实")
+    # The city approved it: the district's uphold waits for the city's confirmation.
+    second.refresh_from_db()
+    assert second.review_status == ReviewStatus.APPROVED
+    with pytest.raises(PublicationRefused):
+        publication_publish_final(campaign, actor=city_officer, now=after_notice(preliminary))
+    objection_confirm_uphold(objection, actor=city_officer, confirm=True)
     second.refresh_from_db()
     assert second.review_status == ReviewStatus.DROPPED
     final = publication_publish_final(campaign, actor=city_officer, now=after_notice(preliminary))

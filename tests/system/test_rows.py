@@ -18,6 +18,7 @@ from reviews.decisions import enrollment_approve, enrollment_recommend, review_c
 from reviews.publishing import (
     entry_withdraw,
     objection_answer,
+    objection_confirm_uphold,
     objection_file,
     publication_publish_final,
     publication_publish_preliminary,
@@ -97,15 +98,22 @@ def test_a_district_reviewers_objection_list_shows_only_their_district(
     assert "异议：江滩花园" in page and "异议：汉口春天" not in page
 
 
-def test_upholding_an_objection_audits_the_removal(client, two_districts, qiaokou_reviewer):
+def test_upholding_an_objection_audits_the_removal(
+    client, two_districts, qiaokou_reviewer, city_officer
+):
     campaign, enrollments, preliminary, objections = two_districts
     [mine] = [o for o in objections if o.entry.community_name == "汉口春天"]
     objection_answer(mine, actor=qiaokou_reviewer, answer="经核实属实", upheld=True)
+    proposed = AuditEntry.objects.get(action="objection_uphold_proposed")
+    assert proposed.actor_name == "qiaokou" and proposed.reason == "经核实属实"
+    assert not AuditEntry.objects.filter(action="dropped").exists()
+    objection_confirm_uphold(mine, actor=city_officer, confirm=True)
     assert AuditEntry.objects.filter(
         action="dropped", enrollment=enrollments[0], reason="经核实属实"
     ).exists()
     upheld = AuditEntry.objects.get(action="objection_upheld")
-    assert upheld.actor_name == "qiaokou" and upheld.enrollment == enrollments[0]
+    assert upheld.actor_name == "city" and upheld.enrollment == enrollments[0]
+    assert AuditEntry.objects.get(action="objection_uphold_confirmed").actor_name == "city"
 
 
 @pytest.fixture
