@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "showcases",
     "monitoring",
     "notices",
+    "notifications",
     "portal",
     "console",
     "demo",
@@ -228,11 +229,37 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evaluations.tasks.forget_rating_addresses",
         "schedule": 86400.0,
     },
+    # Notice periods ending within 24 hours → the city, once; then unsent e-mails.
+    "notify-notice-ending": {
+        "task": "notifications.tasks.notify_notice_ending",
+        "schedule": 900.0,
+    },
     "delete-expired-notice-files": {
         "task": "notices.tasks.delete_expired_notice_files",
         "schedule": 3600.0,
     },
 }
+# E-mail (notifications/): any Django backend by its dotted path. The default prints
+# each message to the console (`make run`, DEBUG); the tests use Django's locmem outbox.
+# Production names a provider through django-anymail (docs/deploy.md), e.g.
+# EMAIL_BACKEND=anymail.backends.amazon_ses.EmailBackend with its ANYMAIL_* settings, or
+# django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST/PORT/HOST_USER/…
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="manyi@localhost")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# A provider's settings through django-anymail: ANYMAIL_<KEY>=value in the environment
+# (ANYMAIL_AMAZON_SES_..., ANYMAIL_MAILGUN_API_KEY, ...), read as they are named.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in environ.Env.ENVIRON.items()
+    if name.startswith("ANYMAIL_")
+}
+
 # Generated notices hold the only copies of plain codes: deleted after this many days.
 NOTICE_FILES_RETENTION_DAYS = env.int("NOTICE_FILES_RETENTION_DAYS", default=14)
 

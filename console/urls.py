@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import accounts as account_views
-from .views import bulk, imports, monitoring, notices, publications, review, showcases
+from .views import bulk, imports, inbox, monitoring, notices, publications, review, showcases
 from .views import campaigns as views
 from .views import exports as export_views
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("account/second-factor/", account_views.otp_setup, name="otp_setup"),
     path("account/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("", views.dashboard, name="dashboard"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read/", inbox.inbox_read, name="inbox_read"),
+    path("inbox/preferences/", inbox.inbox_preferences, name="inbox_preferences"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
     path(

@@ -20,6 +20,7 @@ from evaluations.models import Campaign, Criterion, Enrollment, Prerequisite, Re
 from evaluations.tally import TallyRow, enrollment_tally
 
 from .models import ReviewCheck
+from .signals import enrollment_returned
 
 Status = Campaign.Status
 
@@ -220,7 +221,7 @@ def enrollment_approve(enrollment: Enrollment, *, actor, reason: str = "") -> En
 
 @transaction.atomic
 def enrollment_return(enrollment: Enrollment, *, actor, reason: str) -> Enrollment:
-    return _decide(
+    enrollment = _decide(
         enrollment,
         actor=actor,
         target=ReviewStatus.RETURNED,
@@ -228,3 +229,5 @@ def enrollment_return(enrollment: Enrollment, *, actor, reason: str) -> Enrollme
         allowed_from=(ReviewStatus.RECOMMENDED, ReviewStatus.APPROVED),
         reason=require_reason(reason),
     )
+    enrollment_returned.send(sender=Enrollment, enrollment=enrollment, reason=enrollment.review_reason)
+    return enrollment

@@ -25,7 +25,7 @@ from evaluations.tally import TallyRow, campaign_tally
 
 from .ballots import publication_digest
 from .models import Objection, Publication, PublicationEntry
-from .signals import entry_withdrawn, publication_published
+from .signals import entry_withdrawn, objection_filed, publication_published
 
 Status = Campaign.Status
 
@@ -216,6 +216,7 @@ def objection_file(
         campaign=publication.campaign,
         subject=f"{entry.community_name} · #{objection.pk}",
     )
+    objection_filed.send(sender=Objection, objection=objection)
     return objection
 
 

@@ -1,6 +1,6 @@
 """Domain events of review and publication, sent inside the transaction that caused
 them (a receiver that acts outside the database defers to the commit). The portal's
-page cache listens; this app never calls the portal."""
+page cache and the notifications listen; this app never calls them."""
 
 from django.dispatch import Signal
 
@@ -8,3 +8,7 @@ from django.dispatch import Signal
 publication_published = Signal()
 # An entry of the current final list was withdrawn: entry= (the withdrawn entry)
 entry_withdrawn = Signal()
+# The city returned an enrollment to its district for another review: enrollment=, reason=
+enrollment_returned = Signal()
+# Someone filed an objection against an entry of a preliminary list: objection=
+objection_filed = Signal()

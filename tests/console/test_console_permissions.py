@@ -100,6 +100,12 @@ TABLE = [
     ("console:households_import", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:unenroll", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
+    # the inbox of notifications (issue 13): every staff member, their own rows only
+    ("console:inbox", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:inbox_read", None, "post", [302, 403, 302, 302, 302, 302, 302]),
+    ("console:inbox_read", None, "get", [302, 403, 405, 405, 405, 405, 405]),
+    ("console:inbox_preferences", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:inbox_preferences", None, "post", [302, 403, 302, 302, 302, 302, 302]),
     ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     # nobody here has a second factor: the code step sends them on

@@ -21,6 +21,7 @@ APPS = [
     "showcases",
     "monitoring",
     "notices",
+    "notifications",
     "portal",
     "console",
     "demo",
