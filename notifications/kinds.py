@@ -39,8 +39,7 @@ _BODIES = {
         "Answer the open objections (%(open)s now), then publish the final list."
     ),
     FINAL_PUBLISHED: _(
-        "The final list of %(campaign)s is published. Your communities on it: "
-        "%(communities)s."
+        "The final list of %(campaign)s is published. Your communities on it: %(communities)s."
     ),
 }
 

@@ -1,22 +1,26 @@
 """The domain's events → notifications. Each receiver runs inside the transaction of
 the decision that sent the event (reviews/signals.py), so the rows commit or roll back
-with it; their e-mail leaves after the commit (services.notify)."""
+with it; their e-mail leaves after the commit (notify, below)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from evaluations.models import Campaign
 from reviews import signals as review_signals
-from reviews.models import Objection, Publication
+from reviews.models import Publication
 
-from . import kinds, recipients
-from .services import notify
+from . import kinds, recipients, tasks
+from .services import notify as _notify
 
-NOTICE_ENDING_WITHIN = timedelta(hours=24)
+
+def notify(kind, people, **kwargs) -> list[int]:
+    """The rows now, in the event's transaction; their e-mail from a worker once it
+    commits (never inside the request; nothing if it rolls back)."""
+    ids = _notify(kind, people, **kwargs)
+    if ids:
+        transaction.on_commit(lambda: tasks.send_notification_emails.delay(ids))
+    return ids
 
 
 def connect() -> None:
@@ -81,35 +85,3 @@ def on_published(sender, publication, **kwargs):
             link=link,
             key=f"final:{publication.pk}",
         )
-
-
-def notice_ending_soon(now=None) -> list[int]:
-    """Preliminary lists whose notice ends within 24 hours, with no final list yet →
-    the city, once per publication and person (the key)."""
-    now = now or timezone.now()
-    publications = (
-        Publication.objects.filter(
-            kind=Publication.Kind.PRELIMINARY,
-            notice_ends_at__gt=now,
-            notice_ends_at__lte=now + NOTICE_ENDING_WITHIN,
-            campaign__status=Campaign.Status.CLOSED,
-        )
-        .exclude(campaign__publications__kind=Publication.Kind.FINAL)
-        .select_related("campaign")
-        .distinct()
-    )
-    created: list[int] = []
-    city = list(recipients.city_staff())
-    for publication in publications:
-        open_objections = Objection.objects.filter(
-            entry__publication=publication, status=Objection.Status.OPEN
-        ).count()
-        ends = timezone.localtime(publication.notice_ends_at).strftime("%Y-%m-%d %H:%M")
-        created += notify(
-            kinds.NOTICE_ENDING,
-            city,
-            params={"campaign": publication.campaign.name, "ends": ends, "open": open_objections},
-            link=reverse("console:campaign", args=[publication.campaign.slug]),
-            key=f"notice_ending:{publication.pk}",
-        )
-    return created

@@ -42,4 +42,6 @@ def district_reviewers_by_code(codes) -> QuerySet:
 
 
 def company_staff(company_ids) -> QuerySet:
-    return _active().filter(staff_profile__role=_role().COMPANY, staff_profile__company__in=company_ids)
+    return _active().filter(
+        staff_profile__role=_role().COMPANY, staff_profile__company__in=company_ids
+    )

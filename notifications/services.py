@@ -2,7 +2,7 @@
 sending their e-mail (in the background, once), reading and choosing.
 
 A row is created with the decision that caused it and its e-mail is sent by a Celery
-task enqueued on commit (notifications/tasks.py): a request never waits for a mail
+task enqueued on commit (notifications/receivers.py, tasks.py): a request never waits for a mail
 server, and a rolled-back decision tells nobody. Sending is idempotent: the row is
 locked, sent, and marked in one transaction; a second run finds it marked.
 """
@@ -10,23 +10,30 @@ locked, sent, and marked in one transaction; a second run finds it marked.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Value, When
+from django.urls import reverse
 from django.utils import timezone, translation
 
+from evaluations.models import Campaign
+from reviews.models import Objection, Publication
+
+from . import kinds, recipients
 from .kinds import KIND_LABELS
 from .models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
+NOTICE_ENDING_WITHIN = timedelta(hours=24)
 
 
 def notify(kind: str, recipients, *, params: dict, link: str = "", key: str = "") -> list[int]:
     """One row per recipient; with a `key`, a person who has the row already gets no
-    second one. Returns the ids created; their e-mail goes once the transaction
-    commits."""
+    second one. Returns the ids created (the caller has their e-mail sent: receivers
+    on commit, the periodic task at once)."""
     assert kind in KIND_LABELS, kind
     created = []
     for user in recipients:
@@ -40,15 +47,7 @@ def notify(kind: str, recipients, *, params: dict, link: str = "", key: str = ""
                 raise
             continue
         created.append(row.pk)
-    if created:
-        transaction.on_commit(lambda: _enqueue(created))
     return created
-
-
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import send_notification_emails
-
-    send_notification_emails.delay(ids)
 
 
 def opted_out(user, kind: str) -> bool:
@@ -126,9 +125,7 @@ def notifications_mark_read(user, ids=None) -> int:
 
 def preferences(user) -> dict[str, bool]:
     """Every kind → whether the user wants it by e-mail."""
-    chosen = dict(
-        NotificationPreference.objects.filter(user=user).values_list("kind", "email")
-    )
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
     return {kind: chosen.get(kind, True) for kind in KIND_LABELS}
 
 
@@ -139,3 +136,35 @@ def preferences_save(user, email_kinds) -> None:
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"email": kind in wanted}
         )
+
+
+def notice_ending_soon(now=None) -> list[int]:
+    """Preliminary lists whose notice ends within 24 hours, with no final list yet →
+    the city, once per publication and person (the key)."""
+    now = now or timezone.now()
+    publications = (
+        Publication.objects.filter(
+            kind=Publication.Kind.PRELIMINARY,
+            notice_ends_at__gt=now,
+            notice_ends_at__lte=now + NOTICE_ENDING_WITHIN,
+            campaign__status=Campaign.Status.CLOSED,
+        )
+        .exclude(campaign__publications__kind=Publication.Kind.FINAL)
+        .select_related("campaign")
+        .distinct()
+    )
+    created: list[int] = []
+    city = list(recipients.city_staff())
+    for publication in publications:
+        open_objections = Objection.objects.filter(
+            entry__publication=publication, status=Objection.Status.OPEN
+        ).count()
+        ends = timezone.localtime(publication.notice_ends_at).strftime("%Y-%m-%d %H:%M")
+        created += notify(
+            kinds.NOTICE_ENDING,
+            city,
+            params={"campaign": publication.campaign.name, "ends": ends, "open": open_objections},
+            link=reverse("console:campaign", args=[publication.campaign.slug]),
+            key=f"notice_ending:{publication.pk}",
+        )
+    return created

@@ -1,9 +1,9 @@
 """The background side of notifications (Celery; docs/architecture.md). Thin wrappers
-of notifications.services and .receivers, each safe to run twice."""
+of notifications.services, each safe to run twice."""
 
 from celery import shared_task
 
-from . import receivers, services
+from . import services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
@@ -20,6 +20,6 @@ def send_notification_emails(ids: list[int]) -> int:
 def notify_notice_ending() -> int:
     """Periodic (CELERY_BEAT_SCHEDULE): the city is told once, per publication and
     person, that a public notice ends within 24 hours; then the sweep of unsent rows."""
-    created = receivers.notice_ending_soon()
+    created = services.notice_ending_soon()
     services.send_pending()
     return len(created)

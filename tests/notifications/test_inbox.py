@@ -79,7 +79,9 @@ def test_bad_input_gets_a_page_not_an_error(client, qiaokou_reviewer):
     client.force_login(qiaokou_reviewer)
     for query in ["?page=abc", "?page=99999999999999999999", "?order=drop", "?page=-3"]:
         assert client.get(reverse("console:inbox") + query).status_code == 200
-    response = client.post(reverse("console:inbox_read"), {"id": ["x", "-1", "9" * 40]}, follow=True)
+    response = client.post(
+        reverse("console:inbox_read"), {"id": ["x", "-1", "9" * 40]}, follow=True
+    )
     assert response.status_code == 200
     assert "Choose a notification" in response.content.decode() or "请选择" in (
         response.content.decode()

@@ -14,7 +14,7 @@ from communities.models import Community, PropertyCompany, Street
 from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
 from monitoring.holds import monitoring_finalise
-from notifications import kinds, receivers, services, tasks
+from notifications import kinds, services, tasks
 from notifications.models import Notification, NotificationPreference
 from reviews.decisions import (
     enrollment_approve,
@@ -130,28 +130,29 @@ def test_a_new_objection_reaches_its_district_and_the_city(
     other = preliminary.entries.get(community_name="江岸花园")
     objection_file(other, contact_name="李", contact="13900000000", text="绿化差")
     assert sorted(
-        Notification.objects.filter(kind=kinds.OBJECTION, params__community="江岸花园")
-        .values_list("recipient__username", flat=True)
+        Notification.objects.filter(kind=kinds.OBJECTION, params__community="江岸花园").values_list(
+            "recipient__username", flat=True
+        )
     ) == ["city", "jiangan"]
 
 
 def test_the_end_of_the_notice_reaches_the_city_once(preliminary, people):
     ends = preliminary.notice_ends_at
     # two days before: not yet
-    assert receivers.notice_ending_soon(now=ends - timedelta(hours=48)) == []
+    assert services.notice_ending_soon(now=ends - timedelta(hours=48)) == []
     assert told(kinds.NOTICE_ENDING) == []
-    created = receivers.notice_ending_soon(now=ends - timedelta(hours=12))
+    created = services.notice_ending_soon(now=ends - timedelta(hours=12))
     assert len(created) == 1
     assert told(kinds.NOTICE_ENDING) == ["city"]
     # the beat runs again and again: one row per publication and person, one e-mail
-    assert receivers.notice_ending_soon(now=ends - timedelta(hours=11)) == []
+    assert services.notice_ending_soon(now=ends - timedelta(hours=11)) == []
     tasks.notify_notice_ending.apply()
     assert told(kinds.NOTICE_ENDING) == ["city"]
     assert mailed() == ["city@example.gov.cn"]
     services.send_pending()
     assert len(mail.outbox) == 1
     # after the end: nothing
-    assert receivers.notice_ending_soon(now=ends + timedelta(minutes=1)) == []
+    assert services.notice_ending_soon(now=ends + timedelta(minutes=1)) == []
 
 
 def test_the_final_list_reaches_each_listed_company_with_its_own_communities(
