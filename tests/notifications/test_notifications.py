@@ -247,3 +247,33 @@ def test_the_text_is_in_the_readers_language(approved, people):
         assert row.subject.startswith("Returned: 汉口春天")
     with translation.override("zh-hans"):
         assert not row.subject.startswith("Returned")
+
+
+def test_a_provider_backend_of_anymail_sends_the_same_message(approved, people, settings):
+    """The production path: a django-anymail backend (its test backend, no network)."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    enrollment_return(approved["qiaokou"], actor=people["city"], reason="再核查")
+    row = Notification.objects.get()
+    assert services.notification_send(row.pk) == Notification.Email.SENT
+    assert [m.to for m in mail.outbox] == [["qiaokou@example.gov.cn"]]
+    assert mail.outbox[0].anymail_test_params["subject"].startswith("退回：汉口春天")
+
+
+def test_the_email_backend_comes_from_the_environment(monkeypatch):
+    """Console backend by default (make run, DEBUG); a provider's when EMAIL_BACKEND
+    names one; the tests' locmem is pytest-django's."""
+    import importlib
+
+    import config.settings as config_settings
+
+    try:
+        monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+        assert importlib.reload(config_settings).EMAIL_BACKEND.endswith("console.EmailBackend")
+        monkeypatch.setenv("EMAIL_BACKEND", "anymail.backends.mailgun.EmailBackend")
+        monkeypatch.setenv("ANYMAIL_MAILGUN_API_KEY", "key-test")
+        reloaded = importlib.reload(config_settings)
+        assert reloaded.EMAIL_BACKEND == "anymail.backends.mailgun.EmailBackend"
+        assert reloaded.ANYMAIL == {"MAILGUN_API_KEY": "key-test"}
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config_settings)
