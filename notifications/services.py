@@ -2,8 +2,8 @@
 sending their e-mail (in the background, once), reading and choosing.
 
 A row is created with the decision that caused it and its e-mail is sent by a Celery
-task enqueued on commit (notifications/receivers.py, tasks.py): a request never waits for a mail
-server, and a rolled-back decision tells nobody. Sending is idempotent: the row is
+task enqueued on commit (notifications/receivers.py, tasks.py): a request never waits
+for a mail server, and a rolled-back decision tells nobody. Sending is idempotent: the row is
 locked, sent, and marked in one transaction; a second run finds it marked.
 """
 
@@ -30,13 +30,13 @@ logger = logging.getLogger(__name__)
 NOTICE_ENDING_WITHIN = timedelta(hours=24)
 
 
-def notify(kind: str, recipients, *, params: dict, link: str = "", key: str = "") -> list[int]:
+def notify(kind: str, people, *, params: dict, link: str = "", key: str = "") -> list[int]:
     """One row per recipient; with a `key`, a person who has the row already gets no
     second one. Returns the ids created (the caller has their e-mail sent: receivers
     on commit, the periodic task at once)."""
     assert kind in KIND_LABELS, kind
     created = []
-    for user in recipients:
+    for user in people:
         try:
             with transaction.atomic():  # a savepoint: a duplicate key leaves the rest
                 row = Notification.objects.create(
