@@ -1,19 +1,15 @@
 """Who is told: by role and scope. The one module of this app that knows where staff
-accounts keep their role and scope (the StaffProfile; today in the console, which sits
-above this app, so it is looked up by name rather than imported). If that model moves,
-this is the only place to change."""
+accounts keep their role and scope (accounts.StaffProfile): if that changes, this is
+the only place to change."""
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-STAFF_PROFILE = "console.StaffProfile"  # app_label.Model; reverse accessor `staff_profile`
+from accounts.models import StaffProfile
 
-
-def _role():
-    return apps.get_model(STAFF_PROFILE).Role
+Role = StaffProfile.Role
 
 
 def _active():
@@ -21,14 +17,14 @@ def _active():
 
 
 def city_staff() -> QuerySet:
-    return _active().filter(staff_profile__role=_role().CITY)
+    return _active().filter(staff_profile__role=Role.CITY)
 
 
 def district_reviewers(district_ids) -> QuerySet:
     """Reviewers covering any of these districts (by primary key)."""
     return (
         _active()
-        .filter(staff_profile__role=_role().DISTRICT, staff_profile__districts__in=district_ids)
+        .filter(staff_profile__role=Role.DISTRICT, staff_profile__districts__in=district_ids)
         .distinct()
     )
 
@@ -36,12 +32,12 @@ def district_reviewers(district_ids) -> QuerySet:
 def district_reviewers_by_code(codes) -> QuerySet:
     return (
         _active()
-        .filter(staff_profile__role=_role().DISTRICT, staff_profile__districts__code__in=codes)
+        .filter(staff_profile__role=Role.DISTRICT, staff_profile__districts__code__in=codes)
         .distinct()
     )
 
 
 def company_staff(company_ids) -> QuerySet:
     return _active().filter(
-        staff_profile__role=_role().COMPANY, staff_profile__company__in=company_ids
+        staff_profile__role=Role.COMPANY, staff_profile__company__in=company_ids
     )

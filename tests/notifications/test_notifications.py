@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.models import StaffProfile
 from communities.models import Community, PropertyCompany, Street
-from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
 from monitoring.holds import monitoring_finalise
 from notifications import kinds, services, tasks

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import StaffProfile
+from accounts.models import StaffProfile
 from evaluations.campaigns import enrollment_create
 from notices.jobs import notice_job_create, notice_job_run
 from notices.models import NoticeJob
