@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "monitoring",
     "notices",
     "questionnaires",
+    "notifications",
     "portal",
     "console",
     # Staff accounts come after every app whose permissions the roles take
@@ -249,25 +250,43 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evaluations.tasks.forget_rating_addresses",
         "schedule": 86400.0,
     },
+    # Notice periods ending within 24 hours → the city, once; then unsent e-mails.
+    "notify-notice-ending": {
+        "task": "notifications.tasks.notify_notice_ending",
+        "schedule": 900.0,
+    },
     "delete-expired-notice-files": {
         "task": "notices.tasks.delete_expired_notice_files",
         "schedule": 3600.0,
     },
 }
-# Messages to people outside the console (an objector told of the answer): e-mail through
-# Django's backend (the console backend unless EMAIL_URL names an SMTP server), text
-# messages through config/sms.py's pluggable backend (printed unless SMS_BACKEND names
-# a provider's). The tests use the in-memory backends of both.
+# E-mail: the notifications of staff (notifications/) and the answer to an objection's
+# filer (reviews/filers.py), sent by the background jobs. EMAIL_URL names an SMTP server
+# (smtp+tls://user:password@host:587) or the console (the default: `make run`, DEBUG);
+# EMAIL_BACKEND, a dotted path, names any other backend and wins — a provider through
+# django-anymail (docs/deploy.md, "E-mail of notifications") with its ANYMAIL_* settings.
+# The tests use Django's locmem outbox. Text messages go through config/sms.py's
+# pluggable backend (printed unless SMS_BACKEND names a provider's).
 _email = env.email_url("EMAIL_URL", default="consolemail://")
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email.get("EMAIL_HOST", "")
-EMAIL_PORT = _email.get("EMAIL_PORT") or 25
-EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = env.str("EMAIL_HOST", default=_email.get("EMAIL_HOST") or "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=_email.get("EMAIL_PORT") or 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default=_email.get("EMAIL_HOST_USER") or "")
+EMAIL_HOST_PASSWORD = env.str(
+    "EMAIL_HOST_PASSWORD", default=_email.get("EMAIL_HOST_PASSWORD") or ""
+)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=bool(_email.get("EMAIL_USE_TLS", False)))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="manyi@localhost")
 SMS_BACKEND = env.str("SMS_BACKEND", default="config.sms.ConsoleBackend")
+# A provider's settings through django-anymail: ANYMAIL_<KEY>=value in the environment
+# (ANYMAIL_AMAZON_SES_..., ANYMAIL_MAILGUN_API_KEY, ...), read as they are named.
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in environ.Env.ENVIRON.items()
+    if name.startswith("ANYMAIL_")
+}
 
 # Generated notices hold the only copies of plain codes: deleted after this many days.
 NOTICE_FILES_RETENTION_DAYS = env.int("NOTICE_FILES_RETENTION_DAYS", default=14)

@@ -6,6 +6,7 @@ from .views import (
     bulk,
     enrollments,
     imports,
+    inbox,
     monitoring,
     notices,
     publications,
@@ -20,6 +21,9 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read/", inbox.inbox_read, name="inbox_read"),
+    path("inbox/preferences/", inbox.inbox_preferences, name="inbox_preferences"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
     path(

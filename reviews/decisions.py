@@ -24,7 +24,7 @@ from evaluations.models import Campaign, Criterion, Enrollment, Prerequisite, Re
 from evaluations.tally import TallyRow, enrollment_tally, enrollments_tally
 
 from .models import ReviewCheck
-from .signals import checks_recorded
+from .signals import checks_recorded, enrollment_returned
 
 Status = Campaign.Status
 
@@ -389,7 +389,7 @@ def enrollment_approve_many(enrollments, *, actor, reason: str = "") -> Batch:
 
 @transaction.atomic
 def enrollment_return_many(enrollments, *, actor, reason: str) -> Batch:
-    return _decide_many(
+    batch = _decide_many(
         enrollments,
         actor=actor,
         target=ReviewStatus.RETURNED,
@@ -397,6 +397,11 @@ def enrollment_return_many(enrollments, *, actor, reason: str) -> Batch:
         allowed_from=(ReviewStatus.RECOMMENDED, ReviewStatus.APPROVED),
         reason=require_reason(reason),
     )
+    for enrollment in batch.done:
+        enrollment_returned.send(
+            sender=Enrollment, enrollment=enrollment, reason=enrollment.review_reason
+        )
+    return batch
 
 
 # One enrollment, from its own page: the same functions on a batch of one.

@@ -26,7 +26,7 @@ from evaluations.tally import TallyRow, campaign_tally
 from .ballots import publication_digest
 from .filers import contact_kind, objection_contacts_erase
 from .models import FeaturedList, Objection, Publication, PublicationEntry, new_reference
-from .signals import entry_withdrawn, featured_list_changed, publication_published
+from .signals import entry_withdrawn, featured_list_changed, objection_filed, publication_published
 
 Status = Campaign.Status
 
@@ -234,6 +234,7 @@ def objection_file(
         campaign=publication.campaign,
         subject=f"{entry.community_name} · {objection.reference_display}",
     )
+    objection_filed.send(sender=Objection, objection=objection)
     return objection
 
 

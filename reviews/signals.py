@@ -1,6 +1,6 @@
 """Domain events of review and publication, sent inside the transaction that caused
 them (a receiver that acts outside the database defers to the commit). The portal's
-page cache listens; this app never calls the portal."""
+page cache and the notifications listen; this app never calls them."""
 
 from django.dispatch import Signal
 
@@ -13,3 +13,7 @@ featured_list_changed = Signal()
 # Checks were written in bulk (bulk_create/bulk_update send no post_save):
 # enrollments= (those whose checks changed)
 checks_recorded = Signal()
+# The city returned an enrollment to its district for another review: enrollment=, reason=
+enrollment_returned = Signal()
+# Someone filed an objection against an entry of a preliminary list: objection=
+objection_filed = Signal()

@@ -36,6 +36,7 @@ from console.forms import (
 from evaluations import campaigns
 from evaluations.errors import DomainError
 from evaluations.models import Campaign, Enrollment, ReviewStatus
+from notices.models import NoticeJob
 from questionnaires.services import campaign_create_with_set
 from reviews import listing, worklist
 from reviews.models import Objection, Publication, PublicationEntry
@@ -74,7 +75,24 @@ def dashboard(request):
     return render(
         request,
         "console/dashboard.html",
-        {"rows": rows, "todo": _todo(request.user), "now": timezone.now()},
+        {
+            "rows": rows,
+            "todo": _todo(request.user),
+            "jobs": _finished_jobs(request.user),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _finished_jobs(user):
+    """待办's "jobs finished": this account's notice jobs that ended and whose files are
+    still kept (they are deleted after the retention period), newest first."""
+    return list(
+        NoticeJob.objects.filter(
+            created_by=user,
+            status__in=[NoticeJob.Status.DONE, NoticeJob.Status.FAILED],
+            files_deleted_at__isnull=True,
+        ).select_related("campaign")[:10]
     )
 
 

@@ -114,6 +114,12 @@ TABLE = [
     ("console:campaign_questions", "slug", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:campaign_questions", "slug", "post", [302, 403, 302, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
+    # the inbox of notifications (issue 13): every staff member, their own rows only
+    ("console:inbox", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:inbox_read", None, "post", [302, 403, 302, 302, 302, 302, 302]),
+    ("console:inbox_read", None, "get", [302, 403, 405, 405, 405, 405, 405]),
+    ("console:inbox_preferences", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("console:inbox_preferences", None, "post", [302, 403, 302, 302, 302, 302, 302]),
     ("accounts:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     ("accounts:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     # nobody here has a second factor: the code step sends them on
