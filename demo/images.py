@@ -307,6 +307,7 @@ def illustrate_items(items: Iterable[ShowcaseItem]) -> int:
                 "image_medium",
                 "image_width",
                 "image_height",
+                "image_formats",
                 "image_is_illustration",
             ]
         )
