@@ -64,6 +64,7 @@ CACHED_VIEWS = {
     "campaign_list": (),
     "district": ("street",),
     "community": (),
+    "community_share_card": (),
     "company": (),
     "search": ("q", "more"),
 }
@@ -77,6 +78,7 @@ def versions_of(view_name: str, kwargs: dict) -> list[str]:
         "campaign_list": "list:{slug}",
         "district": "district:{slug}:{code}",
         "community": "community:{pk}",
+        "community_share_card": "community:{pk}",  # the card says what the page says
         "company": "company:{pk}",
         "search": "search",
     }[view_name].format(**kwargs)
@@ -400,7 +402,7 @@ class PublicPageCacheMiddleware:
         content = response.content
         patch_vary_headers(response, ["Accept-Encoding"])
         entries = {_page_key(language, path, "plain"): (tokens, content, headers, False)}
-        if len(content) >= GZIP_MIN_BYTES:
+        if len(content) >= GZIP_MIN_BYTES and headers.get("Content-Type", "").startswith("text/"):
             gzip_headers = dict(headers)
             if "ETag" in gzip_headers and not gzip_headers["ETag"].startswith("W/"):
                 # Another representation: a weak ETag, as Django's GZipMiddleware does.
