@@ -100,6 +100,10 @@ def test_a_community_on_public_notice_shows_the_rate_of_the_notice(
     notice = card(community)
     assert (notice.status, notice.status_label, notice.rate) == ("notice", "公示中", "90.0%")
     assert notice.until == preliminary.notice_ends_at
+    # Once the notice has ended (and no final list is out) the card says so: no rate.
+    with translation.override("zh-hans"):
+        after = sharecard.card_for(community, now=preliminary.notice_ends_at + timedelta(seconds=1))
+    assert (after.status, after.rate) == ("none", "")
 
 
 def test_a_community_on_no_list_says_so_without_a_number(world):
