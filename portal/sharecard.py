@@ -155,6 +155,30 @@ def _fit(draw, text: str, size: int, width: int, *, bold=False, latin=False, sma
     return font, text
 
 
+def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
+    """Lines of `text` that fit `width`: broken between words where there are spaces,
+    else between characters (Chinese); the last line cut with … if more is left."""
+    import re
+
+    tokens = re.findall(r"\S+\s*", text) if " " in text else list(text)
+    lines, line = [], ""
+    for token in tokens:
+        if not line or draw.textlength((line + token).rstrip(), font=font) <= width:
+            line += token
+            continue
+        lines.append(line.rstrip())
+        line = token
+    lines.append(line.rstrip())
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] += "…"
+    last = lines[-1]
+    while len(last) > 1 and draw.textlength(last, font=font) > width:
+        last = last[:-2] + "…"
+    lines[-1] = last
+    return lines
+
+
 def draw(card: ShareCard, *, latin: bool = False) -> bytes:
     """The card as PNG bytes. `latin`: no Chinese font, draw with Pillow's own."""
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
@@ -188,9 +212,14 @@ def draw(card: ShareCard, *, latin: bool = False) -> bytes:
     pen.rounded_rectangle((MARGIN, box[1] - 16, box[2] + 24, box[3] + 16), radius=14, fill=fill)
     pen.text((MARGIN + 24, 340), card.status_label, font=font, fill=ink, anchor="lm")
     if card.campaign:
-        left = box[2] + 48
-        font, text = _fit(pen, card.campaign, 32, WIDTH - MARGIN - left, latin=latin)
-        pen.text((left, 340), text, font=font, fill=MUTED, anchor="lm")
+        left = box[2] + 40
+        room = WIDTH - MARGIN - left
+        font = _font(30, latin=latin)
+        lines = _wrap(pen, card.campaign, font, room, 2)
+        step = 38
+        for n, line in enumerate(lines):
+            y = 340 + (n - (len(lines) - 1) / 2) * step
+            pen.text((left, y), line, font=font, fill=MUTED, anchor="lm")
 
     # The rate, large, where a list has published it.
     if card.rate:
