@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
+import mimetypes
 import secrets
 import threading
 from contextlib import contextmanager
@@ -60,6 +61,10 @@ MODERN_CONTENT_TYPES = {"avif": "image/avif", "webp": "image/webp"}
 WEBP_QUALITY = 80
 AVIF_QUALITY = 60
 AVIF_SPEED = 8  # libavif's 0 (slowest, smallest) to 10: 8 keeps an upload under a second
+# The storages name a file's type from its suffix (S3's Content-Type, the static and
+# media views): Python knows these two only where the system's mime.types does.
+for _type, _suffix in (("image/avif", ".avif"), ("image/webp", ".webp")):
+    mimetypes.add_type(_type, _suffix)
 
 _SRGB = None
 

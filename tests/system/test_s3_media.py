@@ -153,6 +153,9 @@ def test_a_showcase_photo_goes_to_the_public_prefix_of_the_bucket_without_gps(
     webp_key = f"media/{photos.modern_name(item.image_small.name, 'webp')}"
     webp = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=webp_key)["Body"].read()))
     assert webp.format == "WEBP" and webp.width == 480
+    for fmt in formats:  # served with their own type, which <source type> names
+        head = s3.head_object(Bucket=BUCKET, Key=f"media/{photos.modern_name(jpegs[0], fmt)}")
+        assert head["ContentType"] == f"image/{fmt}"
     assert public_grant(s3, webp_key)
     assert not list(Path(settings.MEDIA_ROOT).rglob("*.jpg"))  # nothing on the local disk
     key = f"media/{item.image.name}"
