@@ -18,6 +18,9 @@ A version is a random token in the same cache, one per
     company:<id>             one company's page
     search                   the search results (names, publications)
 
+A community's share card (portal.sharecard, its og:image) is kept under the
+community's versions like its page: what changes the page draws the card anew.
+
 A withdrawal sets new tokens for its community, its district, its company, its
 campaign's list, home and search: another district's page stays cached. The new
 tokens are set at once and again after the commit (transaction.on_commit), so that

@@ -317,18 +317,19 @@ def decode_slot():
         slots.release()
 
 
-def process_upload(upload) -> ProcessedPhoto:
+def process_upload(upload, *, modern: bool = True) -> ProcessedPhoto:
     """Check, bound, turn upright and re-encode an uploaded photo.
 
     `upload` is an UploadedFile (or any file-like object). Raises PhotoRejected
-    with a message for the person; nothing is written anywhere.
+    with a message for the person; nothing is written anywhere. `modern=False`: no
+    WebP or AVIF (staff-only photos, which no public page serves).
     """
     data = _read_bounded(upload)
     with decode_slot():
-        return _process(data)
+        return _process(data, modern=modern)
 
 
-def _process(data: bytes) -> ProcessedPhoto:
+def _process(data: bytes, *, modern: bool = True) -> ProcessedPhoto:
     image = _decode(data)
     icc_profile = image.info.get("icc_profile")
     image = _upright(image)
@@ -342,7 +343,10 @@ def _process(data: bytes) -> ProcessedPhoto:
         medium=_jpeg(sizes[2]),
         width=image.width,
         height=image.height,
-        modern={fmt: tuple(_encoded(size, fmt) for size in sizes) for fmt in modern_formats()},
+        modern={
+            fmt: tuple(_encoded(size, fmt) for size in sizes)
+            for fmt in (modern_formats() if modern else ())
+        },
     )
 
 

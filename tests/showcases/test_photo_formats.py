@@ -176,3 +176,16 @@ def test_a_leftover_of_an_interrupted_run_is_written_anew(enrollment, settings):
     assert opened(settings, photos.modern_name(item.image.name, "webp")).format == "WEBP"
     assert len(stored(settings)) == 9  # no "…_aBc12.webp" beside it
     assert Showcase.objects.count() == 1
+
+
+def test_staff_only_photos_are_not_given_modern_formats(monkeypatch):
+    from uploads.private_media import private_photo
+
+    def never(*args):
+        raise AssertionError("a staff-only photo was encoded as WebP or AVIF")
+
+    monkeypatch.setattr(photos, "_encoded", never)
+    processed = photos.process_upload(jpeg(), modern=False)
+    assert processed.modern == {}
+    content = private_photo(jpeg())
+    assert Image.open(io.BytesIO(content.read())).format == "JPEG"
