@@ -191,7 +191,7 @@ def test_the_39_megapixel_png_of_the_review_is_refused_anonymously(client, db):
 
 
 def test_a_phone_photo_of_24_megapixels_is_accepted(monkeypatch):
-    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    monkeypatch.setattr(photos, "_process", lambda data, **options: "processed")
     # 6000 × 4000 = 24 MP: the header check passes; the decode itself is stubbed out.
     assert photos.max_pixels() >= 6000 * 4000
 
@@ -200,7 +200,7 @@ def test_decodes_are_capped_per_process_with_a_clear_busy_message(settings, monk
     settings.PHOTO_CONCURRENT_DECODES = 2
     settings.PHOTO_DECODE_WAIT_SECONDS = 0.1
     monkeypatch.setattr(photos, "_decode_slots", None)
-    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    monkeypatch.setattr(photos, "_process", lambda data, **options: "processed")
     data = jpeg_bytes((400, 300))
     slots = photos._slots()
     assert slots.acquire(timeout=1) and slots.acquire(timeout=1)  # two decodes running
