@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Iterable
-from functools import lru_cache
 
 from django.core.files.base import ContentFile
 from django.db.models import Q
 from PIL import Image, ImageDraw, ImageFont
 
+from config.fonts import cjk_font_source, latin_font
 from evaluations.models import Campaign
 from showcases.models import ShowcaseItem
 from uploads.photos import process_upload, save_showcase_photo
@@ -43,46 +42,10 @@ PALETTE = {
 }
 DEFAULT_PALETTE = ((232, 234, 238), (86, 97, 109))
 
-FONT_CANDIDATES = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-]
 
-
-@lru_cache(maxsize=1)
 def _cjk_font_source() -> tuple[str, int] | None:
-    """A font file that has Chinese glyphs, and the face to use in it (the
-    Simplified Chinese one of a collection); None when there is none."""
-    paths = [os.environ.get("MANYI_CJK_FONT", ""), *FONT_CANDIDATES]
-    for path in paths:
-        if not path or not os.path.exists(path):
-            continue
-        chosen = None
-        for index in range(10):
-            try:
-                font = ImageFont.truetype(path, 20, index=index)
-            except OSError:
-                break
-            family = " ".join(font.getname())
-            if chosen is None:
-                chosen = index
-            if " SC" in family or "SC " in family:
-                chosen = index
-                break
-        if chosen is not None:
-            return path, chosen
-    return None
+    """A font file with Chinese glyphs and its face (config.fonts); None when none."""
+    return cjk_font_source()
 
 
 def _font(size: int):
@@ -97,10 +60,7 @@ def _font(size: int):
 
 
 def _latin_font(size: int):
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError, ImportError):  # Pillow without FreeType
-        return ImageFont.load_default()
+    return latin_font(size)
 
 
 def _wrap(text: str, font, width: int, max_lines: int) -> list[str]:
@@ -307,6 +267,7 @@ def illustrate_items(items: Iterable[ShowcaseItem]) -> int:
                 "image_medium",
                 "image_width",
                 "image_height",
+                "image_formats",
                 "image_is_illustration",
             ]
         )

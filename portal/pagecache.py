@@ -18,6 +18,9 @@ A version is a random token in the same cache, one per
     company:<id>             one company's page
     search                   the search results (names, publications)
 
+A community's share card (portal.sharecard, its og:image) is kept under the
+community's versions like its page: what changes the page draws the card anew.
+
 A withdrawal sets new tokens for its community, its district, its company, its
 campaign's list, home and search: another district's page stays cached. The new
 tokens are set at once and again after the commit (transaction.on_commit), so that
@@ -64,6 +67,7 @@ CACHED_VIEWS = {
     "campaign_list": (),
     "district": ("street",),
     "community": (),
+    "community_share_card": (),
     "company": (),
     "search": ("q", "more"),
 }
@@ -77,6 +81,7 @@ def versions_of(view_name: str, kwargs: dict) -> list[str]:
         "campaign_list": "list:{slug}",
         "district": "district:{slug}:{code}",
         "community": "community:{pk}",
+        "community_share_card": "community:{pk}",  # the card says what the page says
         "company": "company:{pk}",
         "search": "search",
     }[view_name].format(**kwargs)
@@ -417,7 +422,7 @@ class PublicPageCacheMiddleware:
         content = response.content
         patch_vary_headers(response, ["Accept-Encoding"])
         entries = {_page_key(language, path, "plain"): (tokens, content, headers, False)}
-        if len(content) >= GZIP_MIN_BYTES:
+        if len(content) >= GZIP_MIN_BYTES and headers.get("Content-Type", "").startswith("text/"):
             gzip_headers = dict(headers)
             if "ETag" in gzip_headers and not gzip_headers["ETag"].startswith("W/"):
                 # Another representation: a weak ETag, as Django's GZipMiddleware does.

@@ -20,6 +20,11 @@ urlpatterns = [
     path("lists/<slug:slug>/<str:code>/", views.district_page, name="district"),
     path("search/", views.search, name="search"),
     path("communities/<id:pk>/", views.community_page, name="community"),
+    path(
+        "communities/<id:pk>/share/<str:language>.png",
+        views.community_share_card,
+        name="community_share_card",
+    ),
     path("companies/<id:pk>/", views.company_page, name="company"),
     path("notice/<slug:slug>/", notice_views.notice, name="notice"),
     path(

@@ -392,6 +392,27 @@ def community_page(request, pk):
     return _cacheable(render(request, "portal/community.html", context))
 
 
+@require_safe
+def community_share_card(request, pk, language):
+    """The community's share card (portal.sharecard), a PNG in `language`: what og:image
+    of its page points to. Cached and invalidated with the community's page."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from config.fonts import cjk_font_source
+    from portal import sharecard
+
+    if language not in dict(settings.LANGUAGES):
+        raise Http404("no such language")
+    community = get_object_or_404(Community.objects.select_related("district"), pk=pk)
+    latin = cjk_font_source() is None  # no Chinese font here: an English card, not boxes
+    with translation.override("en" if latin else language):
+        card = sharecard.card_for(community)
+        png = sharecard.draw(card, latin=latin)
+    pagecache.expires_at(request, card.until)
+    return _cacheable(HttpResponse(png, content_type="image/png"))
+
+
 def _share_description(community, entries, now) -> str:
     """What a link to the community's page says when shared (WeChat, Open Graph): its
     standing — on a list with its rate, being rated now, on notice — in one sentence."""

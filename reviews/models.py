@@ -205,21 +205,39 @@ class PublicationEntry(models.Model):
     def _english(self) -> bool:
         return (get_language() or "").startswith("en")
 
+    # English pages (issue 14): the names an entry froze are the record and stay as
+    # published, in Chinese; an English page shows the English name frozen with them
+    # (community, district) or, where none was frozen, the pinyin of the frozen Chinese
+    # itself — derived from the record, never from the community's name of today, and
+    # never written back (entries are append-only). reviews.templatetags.entries'
+    # `frozen` shows the Chinese beside it.
+    def english_name(self, kind: str) -> str:
+        """The English for one frozen name (`community`, `district`, `street`,
+        `company`): the frozen English where the entry has one, else its pinyin."""
+        from communities.search import romanized_name
+
+        chinese = getattr(self, f"{kind}_name")
+        frozen_english = getattr(self, f"{kind}_name_en", "")
+        return frozen_english or romanized_name(chinese) or chinese
+
+    def _display(self, kind: str) -> str:
+        return self.english_name(kind) if self._english() else getattr(self, f"{kind}_name")
+
     @property
     def display_community_name(self) -> str:
-        return (
-            self.community_name_en
-            if self._english() and self.community_name_en
-            else (self.community_name)
-        )
+        return self._display("community")
 
     @property
     def display_district_name(self) -> str:
-        return (
-            self.district_name_en
-            if self._english() and self.district_name_en
-            else (self.district_name)
-        )
+        return self._display("district")
+
+    @property
+    def display_street_name(self) -> str:
+        return self._display("street")
+
+    @property
+    def display_company_name(self) -> str:
+        return self._display("company")
 
 
 class Objection(models.Model):

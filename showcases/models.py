@@ -104,6 +104,9 @@ class ShowcaseItem(Moderated):
     image_medium = models.ImageField(upload_to="showcases/%Y/", null=True, blank=True)
     image_width = models.PositiveIntegerField(null=True, blank=True)
     image_height = models.PositiveIntegerField(null=True, blank=True)
+    # The modern formats the photo is also stored in, e.g. "avif webp" (uploads.photos:
+    # the files are the JPEGs' names with another suffix).
+    image_formats = models.CharField(max_length=40, blank=True, default="", editable=False)
     image_is_illustration = models.BooleanField(
         _("illustration"),
         default=False,

@@ -10,23 +10,32 @@ corrupt file is refused; it is turned upright from its EXIF orientation and
 written anew as a JPEG built from its pixels alone — no EXIF, GPS, XMP or
 comments survive. Three sizes are kept for `srcset`: the photo (long edge at
 most 1600 px) and versions 480 and 960 px wide (never enlarged).
+
+Each size is also kept as WebP and, where this Pillow has an AVIF encoder, as AVIF
+(issue 14): smaller files for a resident's phone, served through `<picture>` with
+the JPEG as the fallback. Their names are the JPEG's with another suffix
+(`…-480w.jpg` → `…-480w.webp`), so no column holds them; the item records which
+formats it has (`image_formats`), so a page never asks the storage (S3) whether a
+file exists. Photos stored before are given theirs by `manage.py
+showcase_photo_formats` (showcases), which `add_modern_formats` does one at a time.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import mimetypes
 import secrets
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 # Pillow names a JPEG with extra pictures "MPO" (cameras' depth maps, phones' HDR
@@ -45,6 +54,17 @@ SMALL_WIDTH = 480
 MEDIUM_WIDTH = 960
 MIN_EDGE = 200  # smaller than this is a thumbnail sent by mistake, not a photo
 JPEG_QUALITY = 85
+# The modern formats, best first (the order of the <source> elements): the browser
+# takes the first it understands. Qualities chosen to look like the JPEG at 85.
+MODERN_FORMATS = ("avif", "webp")
+MODERN_CONTENT_TYPES = {"avif": "image/avif", "webp": "image/webp"}
+WEBP_QUALITY = 80
+AVIF_QUALITY = 60
+AVIF_SPEED = 8  # libavif's 0 (slowest, smallest) to 10: 8 keeps an upload under a second
+# The storages name a file's type from its suffix (S3's Content-Type, the static and
+# media views): Python knows these two only where the system's mime.types does.
+for _type, _suffix in (("image/avif", ".avif"), ("image/webp", ".webp")):
+    mimetypes.add_type(_type, _suffix)
 
 _SRGB = None
 
@@ -57,13 +77,23 @@ class PhotoRejected(ValueError):
 
 @dataclass(frozen=True)
 class ProcessedPhoto:
-    """A re-encoded photo and its two narrower versions, as JPEG files."""
+    """A re-encoded photo and its two narrower versions, as JPEG files, and the same
+    three in each modern format this server can write: {"webp": (image, small,
+    medium), "avif": (…)}."""
 
     image: ContentFile
     small: ContentFile
     medium: ContentFile
     width: int
     height: int
+    modern: dict = field(default_factory=dict)
+
+
+def modern_formats() -> tuple[str, ...]:
+    """The modern formats written here: PHOTO_MODERN_FORMATS (default: AVIF and WebP)
+    that this Pillow can encode (AVIF needs Pillow built with libavif)."""
+    wanted = getattr(settings, "PHOTO_MODERN_FORMATS", MODERN_FORMATS)
+    return tuple(f for f in MODERN_FORMATS if f in wanted and features.check(f))
 
 
 def max_bytes() -> int:
@@ -230,6 +260,18 @@ def _resized(image: Image.Image, width: int) -> Image.Image:
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
+def _encoded(image: Image.Image, fmt: str) -> ContentFile:
+    buffer = io.BytesIO()
+    clean = _clean_copy(image)
+    if fmt == "webp":
+        clean.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4, exif=b"")
+    elif fmt == "avif":
+        clean.save(buffer, "AVIF", quality=AVIF_QUALITY, speed=AVIF_SPEED, exif=b"")
+    else:  # pragma: no cover - MODERN_FORMATS lists the two above
+        raise ValueError(fmt)
+    return ContentFile(buffer.getvalue())
+
+
 def _jpeg(image: Image.Image) -> ContentFile:
     buffer = io.BytesIO()
     _clean_copy(image).save(
@@ -275,34 +317,74 @@ def decode_slot():
         slots.release()
 
 
-def process_upload(upload) -> ProcessedPhoto:
+def process_upload(upload, *, modern: bool = True) -> ProcessedPhoto:
     """Check, bound, turn upright and re-encode an uploaded photo.
 
     `upload` is an UploadedFile (or any file-like object). Raises PhotoRejected
-    with a message for the person; nothing is written anywhere.
+    with a message for the person; nothing is written anywhere. `modern=False`: no
+    WebP or AVIF (staff-only photos, which no public page serves).
     """
     data = _read_bounded(upload)
     with decode_slot():
-        return _process(data)
+        return _process(data, modern=modern)
 
 
-def _process(data: bytes) -> ProcessedPhoto:
+def _process(data: bytes, *, modern: bool = True) -> ProcessedPhoto:
     image = _decode(data)
     icc_profile = image.info.get("icc_profile")
     image = _upright(image)
     image = _to_rgb(image, icc_profile)
     image.thumbnail((MAIN_LONG_EDGE, MAIN_LONG_EDGE), Image.Resampling.LANCZOS)
     small_width, medium_width = derivative_widths(image.width)
+    sizes = (image, _resized(image, small_width), _resized(image, medium_width))
     return ProcessedPhoto(
-        image=_jpeg(image),
-        small=_jpeg(_resized(image, small_width)),
-        medium=_jpeg(_resized(image, medium_width)),
+        image=_jpeg(sizes[0]),
+        small=_jpeg(sizes[1]),
+        medium=_jpeg(sizes[2]),
         width=image.width,
         height=image.height,
+        modern={
+            fmt: tuple(_encoded(size, fmt) for size in sizes)
+            for fmt in (modern_formats() if modern else ())
+        },
     )
 
 
+def modern_name(jpeg_name: str, fmt: str) -> str:
+    """The name of a stored JPEG's version in `fmt`: the same name, another suffix."""
+    stem = jpeg_name[: -len(".jpg")] if jpeg_name.lower().endswith(".jpg") else jpeg_name
+    return f"{stem}.{fmt}"
+
+
+def item_formats(item) -> list[str]:
+    """The modern formats an item's photo is stored in, best first."""
+    recorded = set((getattr(item, "image_formats", "") or "").split())
+    return [fmt for fmt in MODERN_FORMATS if fmt in recorded]
+
+
+def _store_modern(storage, names: list[str], files, fmt: str) -> bool:
+    """Save one format's three files next to their JPEGs under the expected names.
+    False (and nothing left behind) when the storage gave any of them another name:
+    the page derives the names, so a renamed file would never be found."""
+    saved = []
+    for name, content in zip(names, files, strict=True):
+        target = modern_name(name, fmt)
+        got = storage.save(target, content)
+        saved.append(got)
+        if got != target:
+            logger.warning("photo %s stored as %s: %s not recorded", target, got, fmt)
+            _delete_files(storage, saved)
+            return False
+    return True
+
+
 PHOTO_FIELDS = ("image", "image_small", "image_medium")
+
+
+def stored_names(item) -> list[str]:
+    """Every file of an item's photo: the three JPEGs and their modern versions."""
+    jpegs = [getattr(item, name).name for name in PHOTO_FIELDS if getattr(item, name)]
+    return jpegs + [modern_name(n, fmt) for fmt in item_formats(item) for n in jpegs]
 
 
 def _delete_files(storage, names: list[str]) -> None:
@@ -320,13 +402,17 @@ def save_showcase_photo(item, processed: ProcessedPhoto, *, save: bool = True) -
     rollback keeps the item pointing at files that still exist).
     """
     token = secrets.token_hex(12)
-    old_names = [getattr(item, field).name for field in PHOTO_FIELDS if getattr(item, field)]
+    old_names = stored_names(item)
     storage = item.image.storage
     item.image.save(f"{token}.jpg", processed.image, save=False)
     item.image_small.save(f"{token}-{SMALL_WIDTH}w.jpg", processed.small, save=False)
     item.image_medium.save(f"{token}-{MEDIUM_WIDTH}w.jpg", processed.medium, save=False)
     item.image_width = processed.width
     item.image_height = processed.height
+    names = [getattr(item, f).name for f in PHOTO_FIELDS]
+    item.image_formats = " ".join(
+        fmt for fmt, files in processed.modern.items() if _store_modern(storage, names, files, fmt)
+    )
     if save:
         item.save()
     if old_names:
@@ -335,21 +421,71 @@ def save_showcase_photo(item, processed: ProcessedPhoto, *, save: bool = True) -
 
 def delete_showcase_photo(item) -> None:
     """Delete an item's photo files once the transaction commits."""
-    names = [getattr(item, field).name for field in PHOTO_FIELDS if getattr(item, field)]
+    names = stored_names(item)
     if names:
         storage = item.image.storage
         transaction.on_commit(lambda: _delete_files(storage, names))
 
 
-def photo_srcset(item) -> str:
-    """`srcset` for a ShowcaseItem's photo: each stored size once, with its width."""
+def add_modern_formats(item) -> list[str]:
+    """Give a stored photo the modern formats it lacks (photos stored before issue 14):
+    its own JPEGs are read back, each size encoded, stored next to it, and the item's
+    `image_formats` saved. Safe to run twice. Returns the formats added."""
+    missing = [fmt for fmt in modern_formats() if fmt not in item_formats(item)]
+    if not item.image or not missing:
+        return []
+    storage = item.image.storage
+    names, sizes = [], []
+    for name in PHOTO_FIELDS:
+        field_file = getattr(item, name)
+        if not field_file:
+            return []  # an incomplete photo: left to its JPEG
+        with storage.open(field_file.name, "rb") as handle:
+            data = handle.read()
+        with decode_slot():
+            try:
+                image = Image.open(io.BytesIO(data))
+                image.load()
+            except (OSError, SyntaxError, ValueError):
+                logger.warning("photo %s unreadable: no modern formats", field_file.name)
+                return []
+            sizes.append(image.convert("RGB"))
+        names.append(field_file.name)
+    added = []
+    for fmt in missing:
+        for name in names:  # left over from an interrupted run: written anew
+            if storage.exists(modern_name(name, fmt)):
+                storage.delete(modern_name(name, fmt))
+        files = [_encoded(size, fmt) for size in sizes]
+        if _store_modern(storage, names, files, fmt):
+            added.append(fmt)
+    if added:
+        item.image_formats = " ".join(
+            f for f in MODERN_FORMATS if f in {*item_formats(item), *added}
+        )
+        item.save(update_fields=["image_formats"])
+    return added
+
+
+def _candidates(item, fmt: str | None = None) -> list[tuple[int, str]]:
+    small_width, medium_width = derivative_widths(item.image_width)
+    storage = item.image.storage
+    candidates: dict[int, str] = {}
+
+    def url(field_file) -> str:
+        return field_file.url if fmt is None else storage.url(modern_name(field_file.name, fmt))
+
+    if item.image_small:
+        candidates.setdefault(small_width, url(item.image_small))
+    if item.image_medium:
+        candidates.setdefault(medium_width, url(item.image_medium))
+    candidates.setdefault(item.image_width, url(item.image))
+    return sorted(candidates.items())
+
+
+def photo_srcset(item, fmt: str | None = None) -> str:
+    """`srcset` for a ShowcaseItem's photo: each stored size once, with its width; in
+    a modern format (`fmt`, one the item has) or, by default, the JPEGs."""
     if not item.image or not item.image_width:
         return ""
-    small_width, medium_width = derivative_widths(item.image_width)
-    candidates = {}
-    if item.image_small:
-        candidates.setdefault(small_width, item.image_small.url)
-    if item.image_medium:
-        candidates.setdefault(medium_width, item.image_medium.url)
-    candidates.setdefault(item.image_width, item.image.url)
-    return ", ".join(f"{url} {width}w" for width, url in sorted(candidates.items()))
+    return ", ".join(f"{url} {width}w" for width, url in _candidates(item, fmt))

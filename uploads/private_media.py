@@ -72,7 +72,7 @@ def private_photo(upload) -> ContentFile:
     PhotoRejected with a message for the person), under a random name."""
     from .photos import process_upload  # photos → services → models, which import this
 
-    processed = process_upload(upload)
+    processed = process_upload(upload, modern=False)  # staff-only: the JPEG alone
     return ContentFile(processed.image.read(), name=f"{secrets.token_hex(12)}.jpg")
 
 
@@ -119,7 +119,7 @@ def move_public_photos_to_private(apps, schema_editor) -> None:
             with public.open(name, "rb") as source:
                 data = source.read()
             try:
-                processed = process_upload(ContentFile(data))
+                processed = process_upload(ContentFile(data), modern=False)
             except PhotoRejected:  # kept as it was; it is no longer public at least
                 content, new_name = ContentFile(data), name
             else:

@@ -10,11 +10,26 @@ of their rendering.
 from django import template
 from django.utils.formats import localize
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from reviews.publishing import campaign_stage_display
 
 register = template.Library()
+
+
+@register.filter
+def frozen(entry, kind: str):
+    """One frozen name of a published entry (`community`, `district`, `street`,
+    `company`) as the page's language shows it: Chinese as published; on an English
+    page the English (or pinyin) with the published Chinese beside it, marked as
+    Chinese for screen readers."""
+    chinese = getattr(entry, f"{kind}_name", "")
+    if not chinese or not (get_language() or "").startswith("en"):
+        return chinese
+    english = entry.english_name(kind)
+    if english == chinese:
+        return chinese
+    return format_html('{} <span class="frozen-name" lang="zh-Hans">{}</span>', english, chinese)
 
 
 @register.simple_tag

@@ -56,7 +56,11 @@ def test_a_resident_finds_their_community_and_sees_its_photos(phone_page, site, 
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
     )
-    assert photo.evaluate("img => img.currentSrc").endswith(".jpg")  # a real, decoded photo
+    # A real, decoded photo, in the best format the browser takes from the <picture>
+    # (Chromium decodes AVIF); the JPEG stays the <img>'s own source, the fallback.
+    assert photo.evaluate("img => img.currentSrc").endswith(".avif")
+    assert photo.evaluate("img => img.getAttribute('src')").endswith(".jpg")
+    assert photo.evaluate("img => img.parentElement.tagName") == "PICTURE"
 
 
 @pytest.mark.parametrize(

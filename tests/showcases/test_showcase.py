@@ -89,6 +89,11 @@ def upload(data: bytes, name="photo.jpg", content_type="image/jpeg") -> SimpleUp
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+def per_photo() -> int:
+    """Files one photo leaves: three JPEG sizes and the same in each modern format."""
+    return 3 * (1 + len(photos.modern_formats()))
+
+
 def stored_files(settings) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
@@ -186,7 +191,7 @@ def test_the_39_megapixel_png_of_the_review_is_refused_anonymously(client, db):
 
 
 def test_a_phone_photo_of_24_megapixels_is_accepted(monkeypatch):
-    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    monkeypatch.setattr(photos, "_process", lambda data, **options: "processed")
     # 6000 × 4000 = 24 MP: the header check passes; the decode itself is stubbed out.
     assert photos.max_pixels() >= 6000 * 4000
 
@@ -195,7 +200,7 @@ def test_decodes_are_capped_per_process_with_a_clear_busy_message(settings, monk
     settings.PHOTO_CONCURRENT_DECODES = 2
     settings.PHOTO_DECODE_WAIT_SECONDS = 0.1
     monkeypatch.setattr(photos, "_decode_slots", None)
-    monkeypatch.setattr(photos, "_process", lambda data: "processed")
+    monkeypatch.setattr(photos, "_process", lambda data, **options: "processed")
     data = jpeg_bytes((400, 300))
     slots = photos._slots()
     assert slots.acquire(timeout=1) and slots.acquire(timeout=1)  # two decodes running
@@ -298,7 +303,7 @@ def test_save_showcase_photo_uses_random_names_and_srcset_lists_each_size(enroll
     photos.save_showcase_photo(item, process_upload(upload(jpeg_bytes((2000, 1000)))))
     assert item.pk and item.image_width == 1600 and item.image_height == 800
     assert item.image.name.startswith("showcases/") and "photo" not in item.image.name
-    assert len(stored_files(settings)) == 3
+    assert len(stored_files(settings)) == per_photo()
     srcset = photos.photo_srcset(item)
     assert srcset == (
         f"{item.image_small.url} 480w, {item.image_medium.url} 960w, {item.image.url} 1600w"
@@ -336,7 +341,7 @@ def test_a_company_sends_a_photo_for_its_community(
     assert item.submitted_by == company_staffer
     assert item.image and item.image_small and item.image_medium
     assert not item.image_is_illustration
-    assert len(stored_files(settings)) == 3
+    assert len(stored_files(settings)) == per_photo()
     audit = AuditEntry.objects.get(action="showcase_item_submitted")
     assert audit.enrollment == enrollment and CAPTION in audit.new_value
     # Not public until the bureau approves it.
@@ -485,7 +490,7 @@ def test_uploads_are_rate_limited_per_user(
     assert CAPTION in response.content.decode()  # what was typed is kept
     assert len(decoded) == 2  # the third photo was not even decoded
     assert ShowcaseItem.objects.count() == 2
-    assert len(stored_files(settings)) == 6
+    assert len(stored_files(settings)) == 2 * per_photo()
     # Text material is not an upload: still accepted.
     response = client.post(add_url(enrollment, "highlight"), {"title": "t", "body": "b"})
     assert response.status_code == 302
@@ -560,7 +565,7 @@ def test_a_photo_is_replaced_and_the_old_files_deleted_after_commit(
             photo=process_upload(upload(jpeg_bytes(colour=(10, 10, 10)))),
         )
     second = set(stored_files(settings))
-    assert len(first) == len(second) == 3 and not first & second
+    assert len(first) == len(second) == per_photo() and not first & second
 
 
 def test_approved_material_cannot_be_changed_or_withdrawn_by_the_company(
@@ -806,12 +811,12 @@ def test_the_demo_photos_are_drawn_illustrations(settings):
         assert item.image.storage.exists(item.image.name)
         assert decoded(item.image_small).width == 480
         assert (item.image_width, item.image_height) == (1200, 900)
-    assert len(stored_files(settings)) == 28 * 3
+    assert len(stored_files(settings)) == 28 * per_photo()
 
     # Idempotent: nothing left to draw, no new file.
     campaign = photos_[0].showcase.enrollment.campaign
     assert demo_images.illustrate_campaign(campaign) == 0
-    assert len(stored_files(settings)) == 28 * 3
+    assert len(stored_files(settings)) == 28 * per_photo()
 
 
 def test_an_illustration_is_drawn_without_a_cjk_font(monkeypatch):

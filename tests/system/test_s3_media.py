@@ -31,6 +31,7 @@ from monitoring.holds import monitoring_finalise
 from reviews.models import ReviewCheck
 from showcases.models import ShowcaseItem
 from tests.conftest import add_ratings, make_campaign
+from uploads import photos
 
 pytestmark = pytest.mark.django_db
 
@@ -141,9 +142,21 @@ def test_a_showcase_photo_goes_to_the_public_prefix_of_the_bucket_without_gps(
     assert response.status_code == 302
     item = ShowcaseItem.objects.get()
     stored = keys(s3, "media/showcases/")
+    jpegs = [item.image.name, item.image_small.name, item.image_medium.name]
+    formats = photos.item_formats(item)
+    assert formats == list(photos.modern_formats()) and "webp" in formats
+    # The JPEGs and, beside each, its WebP (and AVIF) under the same name.
     assert stored == sorted(
-        f"media/{name}" for name in (item.image.name, item.image_small.name, item.image_medium.name)
+        f"media/{name}"
+        for name in jpegs + [photos.modern_name(n, fmt) for fmt in formats for n in jpegs]
     )
+    webp_key = f"media/{photos.modern_name(item.image_small.name, 'webp')}"
+    webp = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=webp_key)["Body"].read()))
+    assert webp.format == "WEBP" and webp.width == 480
+    for fmt in formats:  # served with their own type, which <source type> names
+        head = s3.head_object(Bucket=BUCKET, Key=f"media/{photos.modern_name(jpegs[0], fmt)}")
+        assert head["ContentType"] == f"image/{fmt}"
+    assert public_grant(s3, webp_key)
     assert not list(Path(settings.MEDIA_ROOT).rglob("*.jpg"))  # nothing on the local disk
     key = f"media/{item.image.name}"
     assert public_grant(s3, key)
@@ -156,6 +169,9 @@ def test_a_showcase_photo_goes_to_the_public_prefix_of_the_bucket_without_gps(
     assert fetch(url) == body
     page = client.get(reverse("console:showcase", args=[enrollment.pk])).content.decode()
     assert item.image_small.url in page
+    webp_url = item.image.storage.url(photos.modern_name(item.image_small.name, "webp"))
+    assert f'<source type="image/webp" srcset="{webp_url} 480w' in page
+    assert fetch(webp_url)[:4] == b"RIFF"
 
 
 def test_evidence_goes_to_the_private_prefix_and_is_read_through_a_signed_url(
