@@ -15,7 +15,7 @@ from monitoring.holds import monitoring_finalise
 from notices.jobs import notice_job_create, notice_job_run
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import objection_file, publication_publish_preliminary
-from showcases.services import reply_submit, showcase_item_submit
+from showcases.services import reply_submit, showcase_headline_set, showcase_item_submit
 from tests.conftest import add_ratings, make_campaign, make_staff
 from uploads.private_media import private_photo
 
@@ -80,6 +80,7 @@ TABLE = [
     ("console:moderation", None, "get", [302, 403, 200, 200, 200, 403, 403]),
     ("console:moderation_item", "item", "post", [302, 403, 302, 302, 404, 403, 403]),
     ("console:moderation_reply", "reply", "post", [302, 403, 302, 302, 404, 403, 403]),
+    ("console:moderation_headline", "headline", "post", [302, 403, 302, 302, 404, 403, 403]),
     # anti-fraud monitoring (issue 5): city staff everywhere, district staff in their
     # districts; holding is refused in the page once the preliminary list is out (302)
     ("console:monitoring", "slug", "get", [302, 403, 200, 200, 404, 403, 403]),
@@ -135,6 +136,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         enrollment, actor=company_staffer, kind="highlight", title="宣传法宝", body="小喇叭"
     )
     reply = reply_submit(enrollment, actor=company_staffer, text="感谢居民的信任")
+    headline = showcase_headline_set(enrollment, actor=company_staffer, headline="守土有责")
     other = PropertyCompany.objects.create(name="别家物业有限公司")
     users = {
         "anonymous": None,
@@ -163,6 +165,7 @@ def world(community, city_officer, qiaokou_reviewer, jiangan_reviewer, company_s
         "add_photo": [enrollment.pk, "photo"],
         "item": [item.pk],
         "reply": [reply.pk],
+        "headline": [headline.pk],
         "job": [job.pk],
         "job_file": [job.pk, 0],
     }
