@@ -40,9 +40,9 @@ def main() -> int:
     from django.utils import timezone
     from django.utils.translation import activate
 
+    from accounts.models import StaffProfile
+    from accounts.roles import role_group
     from communities.models import Community, District, PropertyCompany, Street
-    from console.models import StaffProfile
-    from console.roles import role_group
     from evaluations.campaigns import campaign_apply_default_rules
     from evaluations.codes import generate_receipt
     from evaluations.models import Campaign, Enrollment, HouseholdCode, Rating

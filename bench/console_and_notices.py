@@ -30,8 +30,8 @@ TWO_PROCESS_TARGET = 1.8
 def _city_account():
     from django.contrib.auth import get_user_model
 
-    from console.models import StaffProfile
-    from console.roles import role_group
+    from accounts.models import StaffProfile
+    from accounts.roles import role_group
 
     user, _created = get_user_model().objects.get_or_create(
         username="bench-city", defaults={"is_staff": True}

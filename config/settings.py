@@ -96,8 +96,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     # Bottom to top (docs/architecture.md): places, the core, the domain apps above it,
-    # then the interfaces. The console comes after every app whose permissions its roles
-    # take (console.roles.ensure_groups runs on its post_migrate).
+    # then the interfaces.
     "communities",
     "evaluations",
     "reviews",
@@ -106,6 +105,9 @@ INSTALLED_APPS = [
     "notices",
     "portal",
     "console",
+    # Staff accounts come after every app whose permissions the roles take
+    # (accounts.roles.ensure_groups runs on its post_migrate).
+    "accounts",
     "demo",
 ]
 
@@ -127,8 +129,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff sessions end after STAFF_IDLE_TIMEOUT_MINUTES without a request, and after
     # STAFF_SESSION_MAX_HOURS in any case; then the second factor, where enrolled.
-    "console.staff_security.StaffSessionTimeoutMiddleware",
-    "console.staff_security.SecondFactorMiddleware",
+    "accounts.staff_security.StaffSessionTimeoutMiddleware",
+    "accounts.staff_security.SecondFactorMiddleware",
     # The public pages, whole, in the shared cache (portal/pagecache.py): after the
     # language, the session, the user and the messages are known, which it checks.
     "portal.pagecache.PublicPageCacheMiddleware",
@@ -142,7 +144,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Before the password is checked: an account locked across addresses.
-    "console.staff_security.AccountLockoutBackend",
+    "accounts.staff_security.AccountLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -244,15 +246,15 @@ NOTICE_FILES_RETENTION_DAYS = env.int("NOTICE_FILES_RETENTION_DAYS", default=14)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "console.staff_security.MinimumLengthValidator",
+        "NAME": "accounts.staff_security.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {
-        "NAME": "console.staff_security.MaximumLengthValidator",
+        "NAME": "accounts.staff_security.MaximumLengthValidator",
         "OPTIONS": {"max_length": 128},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "console.staff_security.SequencePasswordValidator"},
+    {"NAME": "accounts.staff_security.SequencePasswordValidator"},
 ]
 
 # Staff sessions (ASVS V3.3): logged out after this many minutes without a request,
@@ -306,12 +308,12 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # only the console's view reads them, for staff in scope.
 PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 
-LOGIN_URL = "console:login"
+LOGIN_URL = "accounts:login"
 
 # Staff login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
 # user name from one address (IPv6: one /64), that pair is refused until the cool-off
 # has passed. Across addresses, STAFF_ACCOUNT_FAILURE_LIMIT wrong passwords within the
-# cool-off lock the account itself (console.staff_security): 40 wrong passwords from
+# cool-off lock the account itself (accounts.staff_security): 40 wrong passwords from
 # 10 addresses no longer leave the right one open.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -319,14 +321,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 STAFF_ACCOUNT_FAILURE_LIMIT = env.int("STAFF_ACCOUNT_FAILURE_LIMIT", default=20)
-AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 LOGIN_REDIRECT_URL = "console:dashboard"
 
 # Wrong household codes: the client address is what the rate limits key on.
 # Behind a trusted reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 # The staff login lockout keys on the same client address (config/client_ip.py).
-AXES_CLIENT_IP_CALLABLE = "console.staff_security.lockout_address"
+AXES_CLIENT_IP_CALLABLE = "accounts.staff_security.lockout_address"
 # Limits for wrong household codes, per client address: past either, a wrong code is
 # answered "too many wrong codes from this network" (a valid code always opens its
 # page: evaluations.throttle). City-wide, more wrong codes than CODE_FAILURES_CITY_ALERT

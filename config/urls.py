@@ -23,10 +23,11 @@ urlpatterns = [
     # One way in for staff: the console's login (lockout, second factor), also for the admin.
     path(
         "admin/login/",
-        RedirectView.as_view(pattern_name="console:login", query_string=True),
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
         name="admin_login",
     ),
     path("admin/", admin.site.urls),
+    path("console/", include("accounts.urls")),
     path("console/", include("console.urls")),
     # The resident's pages: /r/<code> (printed in the QR codes), receipts.
     path("", include("evaluations.urls")),

@@ -8,45 +8,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.identity import Role, is_city, profile_of, staff_member_required
 from communities.models import District
 from evaluations.models import Campaign, Enrollment
 from reviews.models import Objection, Publication, PublicationEntry, ReviewCheck
-
-from .models import StaffProfile
-
-Role = StaffProfile.Role
-
-
-def profile_of(user) -> StaffProfile | None:
-    if not user.is_authenticated:
-        return None
-    try:
-        return user.staff_profile
-    except StaffProfile.DoesNotExist:
-        return None
-
-
-def is_city(user) -> bool:
-    profile = profile_of(user)
-    return user.is_superuser or (profile is not None and profile.role == Role.CITY)
-
-
-def staff_member_required(view):
-    """Logged in (else the login page) and holding a staff profile (else 403)."""
-
-    @login_required(login_url="console:login")
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_superuser and profile_of(request.user) is None:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def permission_required(*perms: str):

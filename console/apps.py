@@ -5,13 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ConsoleConfig(AppConfig):
     name = "console"
     verbose_name = _("Staff console")
-
-    def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        from . import staff_security  # noqa: F401 — connects the login signal
-        from .roles import ensure_groups
-
-        # After this app's migrations; the apps whose permissions the roles take come
-        # before it in INSTALLED_APPS, so theirs exist by then.
-        post_migrate.connect(ensure_groups, sender=self)

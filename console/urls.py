@@ -1,9 +1,7 @@
 """The staff console, under /console/ in the "console" namespace."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import accounts as account_views
 from .views import bulk, imports, monitoring, notices, publications, review, showcases
 from .views import campaigns as views
 from .views import exports as export_views
@@ -11,11 +9,6 @@ from .views import exports as export_views
 app_name = "console"
 
 urlpatterns = [
-    path("login/", views.ConsoleLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
-    path("login/verify/", account_views.otp_verify, name="otp_verify"),
-    path("account/second-factor/", account_views.otp_setup, name="otp_setup"),
-    path("account/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("", views.dashboard, name="dashboard"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),

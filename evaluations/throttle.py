@@ -43,6 +43,17 @@ class Limited:
 
 
 logger = logging.getLogger(__name__)
+# While the cache is down every rating page asks it: one warning a minute per kind, not
+# one traceback per request (config.caching reports the outage itself, once).
+UNAVAILABLE_LOG_SECONDS = 60
+_last_logged: dict[str, float] = {}
+
+
+def _unavailable(what: str) -> None:
+    now = time.monotonic()
+    if now - _last_logged.get(what, -UNAVAILABLE_LOG_SECONDS) >= UNAVAILABLE_LOG_SECONDS:
+        _last_logged[what] = now
+        logger.warning("%s unavailable: limits fail open until the cache is back", what)
 
 
 def counter_usage(request: HttpRequest, group: str, rate: str, *, increment: bool, key: str = "ip"):
@@ -54,10 +65,10 @@ def counter_usage(request: HttpRequest, group: str, rate: str, *, increment: boo
             request, group=group, key=key, rate=rate, method=get_usage.ALL, increment=increment
         )
     except Exception:  # the cache backend is down: log it, do not fail the resident
-        logger.exception("rate-limit counters unavailable")
+        _unavailable("rate-limit counters")
         return None
     if usage is not None and usage["limit"] == 0:  # django-ratelimit's "cache failed"
-        logger.error("rate-limit counters unavailable")
+        _unavailable("rate-limit counters")
         return None
     return usage
 
@@ -91,7 +102,7 @@ def check(request: HttpRequest) -> Limited | None:
             [key for key, _window in keys]
         )
     except Exception:  # the cache backend is down: log it, do not fail the resident
-        logger.exception("rate-limit counters unavailable")
+        _unavailable("rate-limit counters")
         return None
     for (_group, rate, locked_out), (key, window) in zip(limits, keys, strict=True):
         limit, _period = ratelimit_core._split_rate(rate)
@@ -118,7 +129,7 @@ def _count_city_wide() -> None:
         if not cache.add(key, 1, timeout=2 * 3600):
             cache.incr(key)
     except Exception:  # the cache backend is down: the monitoring loses a count, no more
-        logger.exception("city-wide wrong-code counter unavailable")
+        _unavailable("city-wide wrong-code counter")
 
 
 def city_failures_this_hour() -> int | None:
@@ -128,5 +139,5 @@ def city_failures_this_hour() -> int | None:
     try:
         return int(cache.get(_city_key()) or 0)
     except Exception:
-        logger.exception("city-wide wrong-code counter unavailable")
+        _unavailable("city-wide wrong-code counter")
         return None

@@ -130,8 +130,8 @@ def rating_post_data(criteria, overall="satisfied", answer="satisfied", comment=
 def make_staff(username, role, *, districts=(), company=None):
     from django.contrib.auth import get_user_model
 
-    from console.models import StaffProfile
-    from console.roles import role_group
+    from accounts.models import StaffProfile
+    from accounts.roles import role_group
 
     user = get_user_model().objects.create_user(
         username, password="a-long-test-password-1", is_staff=role == StaffProfile.Role.CITY
@@ -144,28 +144,28 @@ def make_staff(username, role, *, districts=(), company=None):
 
 @pytest.fixture
 def city_officer(db):
-    from console.models import StaffProfile
+    from accounts.models import StaffProfile
 
     return make_staff("city", StaffProfile.Role.CITY)
 
 
 @pytest.fixture
 def qiaokou_reviewer(qiaokou):
-    from console.models import StaffProfile
+    from accounts.models import StaffProfile
 
     return make_staff("qiaokou", StaffProfile.Role.DISTRICT, districts=[qiaokou])
 
 
 @pytest.fixture
 def jiangan_reviewer(jiangan):
-    from console.models import StaffProfile
+    from accounts.models import StaffProfile
 
     return make_staff("jiangan", StaffProfile.Role.DISTRICT, districts=[jiangan])
 
 
 @pytest.fixture
 def company_staffer(company):
-    from console.models import StaffProfile
+    from accounts.models import StaffProfile
 
     return make_staff("huizhimei", StaffProfile.Role.COMPANY, company=company)
 

@@ -9,7 +9,6 @@ service, render. GET shows a page or a confirmation; POST acts.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -17,7 +16,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,7 +33,6 @@ from console.forms import (
     EnrollDistrictForm,
     RequiredReasonForm,
 )
-from console.staff_security import account_locked, second_factor_step
 from evaluations import campaigns
 from evaluations.errors import DomainError
 from evaluations.models import Campaign, Enrollment, ReviewStatus
@@ -43,29 +40,6 @@ from reviews import listing, worklist
 from reviews.models import Objection, Publication, PublicationEntry
 
 PAGE_SIZE = 100
-
-
-class ConsoleLoginView(auth_views.LoginView):
-    template_name = "console/login.html"
-    redirect_authenticated_user = True
-
-    def post(self, request, *args, **kwargs):
-        # An account locked across addresses (console.staff_security) is told so
-        # plainly, as the per-address lockout is; the attempt still counts.
-        username = request.POST.get("username", "")
-        if account_locked(username):
-            from django.contrib.auth import authenticate
-
-            authenticate(request, username=username, password=request.POST.get("password", ""))
-            return render(request, "console/locked_out.html", {"account_locked": True}, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def get_success_url(self):
-        """After the password, an account with a second factor gives its code."""
-        url = super().get_success_url()
-        if second_factor_step(self.request.user) == "verify":
-            return f"{reverse('console:otp_verify')}?{urlencode({'next': url})}"
-        return url
 
 
 @staff_member_required

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.models import StaffProfile
 from console.access import (
     access_enrollment,
     is_city,
@@ -27,7 +28,6 @@ from console.access import (
     profile_of,
     scope_enrollments,
 )
-from console.models import StaffProfile
 from console.showcase_forms import ITEM_FORMS, HeadlineForm, ModerationForm, ReplyForm
 from evaluations import throttle
 from evaluations.errors import DomainError

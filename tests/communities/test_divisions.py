@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from accounts.models import StaffProfile
 from communities.models import District
-from console.models import StaffProfile
 
 pytestmark = pytest.mark.django_db
 

@@ -23,11 +23,11 @@ from django.core.cache import cache
 from django.utils import translation
 from PIL import Image
 
+from accounts.models import StaffProfile
+from accounts.roles import role_group
 from communities import importing
 from communities.models import Community, PropertyCompany, Street
 from communities.validators import make_uscc
-from console.models import StaffProfile
-from console.roles import role_group
 from evaluations.campaigns import CampaignEnrolment, enrollment_create, import_audit
 from evaluations.models import AuditEntry, Campaign, Enrollment
 from tests.conftest import make_campaign

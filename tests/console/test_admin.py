@@ -27,7 +27,7 @@ CHANGELISTS = [
     "evaluations_auditentry",
     "reviews_publication",
     "reviews_objection",
-    "console_staffprofile",
+    "accounts_staffprofile",
 ]
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from accounts.models import StaffProfile
 from communities.models import Community, PropertyCompany, Street
-from console.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry
 from monitoring.holds import monitoring_finalise
@@ -103,10 +103,10 @@ TABLE = [
     ("console:households_import", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     ("console:unenroll", "enrollment", "get", [302, 403, 200, 403, 403, 403, 403]),
     # one's own account (tests/console/test_staff_accounts.py): every staff member
-    ("console:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
-    ("console:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("accounts:otp_setup", None, "get", [302, 403, 200, 200, 200, 200, 200]),
+    ("accounts:password_change", None, "get", [302, 403, 200, 200, 200, 200, 200]),
     # nobody here has a second factor: the code step sends them on
-    ("console:otp_verify", None, "get", [302, 302, 302, 302, 302, 302, 302]),
+    ("accounts:otp_verify", None, "get", [302, 302, 302, 302, 302, 302, 302]),
     ("admin:index", None, "get", [302, 302, 200, 302, 302, 302, 302]),
 ]
 
@@ -229,11 +229,13 @@ def test_every_staff_url_for_every_persona(client, world, row):
 
 
 def test_the_table_covers_every_console_url():
+    from accounts import urls as account_urls
     from console import urls as console_urls
 
     names = {f"console:{p.name}" for p in console_urls.urlpatterns}
+    names |= {f"accounts:{p.name}" for p in account_urls.urlpatterns}
     covered = {row[0] for row in TABLE}
-    assert names - covered - {"console:login", "console:logout"} == set()
+    assert names - covered - {"accounts:login", "accounts:logout"} == set()
 
 
 def test_a_district_reviewer_cannot_act_on_another_district(client, world, jiangan_reviewer):

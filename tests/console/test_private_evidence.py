@@ -112,7 +112,7 @@ def test_a_reviewers_evidence_photo_is_private_stripped_and_served_to_staff_only
     assert url not in page
     client.logout()
     response = client.get(url)
-    assert response.status_code == 302 and reverse("console:login") in response["Location"]
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
 
 
 def test_a_check_without_evidence_has_no_photo_to_serve(client, closed, qiaokou_reviewer):

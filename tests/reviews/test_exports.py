@@ -13,9 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import StaffProfile
+from accounts.roles import role_group
 from communities.models import Community, Street
-from console.models import StaffProfile
-from console.roles import role_group
 from evaluations.campaigns import enrollment_create
 from evaluations.codes import generate_code, generate_receipt, hash_code
 from evaluations.models import Campaign, HouseholdCode, Rating

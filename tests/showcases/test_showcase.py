@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
+from accounts.models import StaffProfile
 from communities.models import Community, PropertyCompany
-from console.models import StaffProfile
 from demo import images as demo_images
 from evaluations.campaigns import campaign_transition, enrollment_create
 from evaluations.models import AuditEntry, Campaign

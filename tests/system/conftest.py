@@ -2,7 +2,7 @@
 
 import pytest
 
-from console.models import StaffProfile
+from accounts.models import StaffProfile
 from evaluations.campaigns import campaign_transition, enrollment_create
 from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record

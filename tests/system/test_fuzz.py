@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from accounts.models import StaffProfile
 from communities import importing
 from communities.models import Community, PropertyCompany
-from console.models import StaffProfile
 from evaluations.models import Answer, Rating
 from reviews.models import Objection
 from tests.conftest import make_staff

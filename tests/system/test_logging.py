@@ -87,9 +87,9 @@ def test_rating_objecting_and_logging_in_leave_no_code_receipt_or_address_in_the
     url = f"/notice/{notice_entry.publication.campaign.slug}/object/{notice_entry.pk}/"
     client.post(url, {"contact_name": "王女士", "contact": "138", "text": "门岗常无人"})
     # Staff log in: first with a wrong password (django-axes warns, naming the address).
-    client.post(reverse("console:login"), {"username": "city", "password": "wrong-password"})
+    client.post(reverse("accounts:login"), {"username": "city", "password": "wrong-password"})
     client.post(
-        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+        reverse("accounts:login"), {"username": "city", "password": "a-long-test-password-1"}
     )
     # `make run`'s server logs its request lines on django.server, as runserver does.
     logging.getLogger("django.server").info(

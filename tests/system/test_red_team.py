@@ -370,7 +370,7 @@ def test_the_39_megapixel_png_is_refused(client):
 def test_distributed_password_guessing_does_not_get_in(client, settings, city_officer):
     settings.AXES_FAILURE_LIMIT = 5
     settings.STAFF_ACCOUNT_FAILURE_LIMIT = 20
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     for i in range(40):
         client.post(url, {"username": "city", "password": "guess"}, REMOTE_ADDR=f"10.7.{i % 10}.1")
     response = client.post(

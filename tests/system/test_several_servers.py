@@ -253,7 +253,7 @@ def test_session_rate_limit_and_rating_are_shared_by_two_app_servers(
 ):
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-    from console.models import StaffProfile
+    from accounts.models import StaffProfile
 
     # The test process hashes passwords with MD5 (tests/conftest.py), which the servers
     # do not accept: store this one with the servers' default hasher.

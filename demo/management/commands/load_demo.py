@@ -29,9 +29,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.models import StaffProfile
+from accounts.roles import role_group
 from communities.models import Community, District, PropertyCompany, Street
-from console.models import StaffProfile
-from console.roles import role_group
 from demo import data
 from demo import images as demo_images
 from evaluations.campaigns import campaign_apply_default_rules, enrollment_create

@@ -28,7 +28,7 @@ def code(device, steps_ahead=0) -> str:
 
 
 def log_in(client, username="city"):
-    return client.post(reverse("console:login"), {"username": username, "password": PASSWORD})
+    return client.post(reverse("accounts:login"), {"username": username, "password": PASSWORD})
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def enrolled(city_officer):
 
 def test_enrolling_shows_a_qr_code_and_the_first_code_turns_it_on(client, city_officer):
     log_in(client)
-    url = reverse("console:otp_setup")
+    url = reverse("accounts:otp_setup")
     page = client.get(url)
     assert page.status_code == 200
     assert page["Cache-Control"].startswith("private") and "no-store" in page["Cache-Control"]
@@ -89,13 +89,13 @@ def test_enrolling_shows_a_qr_code_and_the_first_code_turns_it_on(client, city_o
 def test_after_the_password_an_enrolled_account_must_give_its_code(client, enrolled):
     response = log_in(client)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("console:otp_verify"))
+    assert response["Location"].startswith(reverse("accounts:otp_verify"))
     # Neither the console nor the admin opens before the code.
     for url in (reverse("console:dashboard"), reverse("console:campaign_create"), "/admin/"):
         blocked = client.get(url)
         assert blocked.status_code == 302, url
-        assert blocked["Location"].startswith(reverse("console:otp_verify")), url
-    verify = reverse("console:otp_verify") + "?next=/admin/"
+        assert blocked["Location"].startswith(reverse("accounts:otp_verify")), url
+    verify = reverse("accounts:otp_verify") + "?next=/admin/"
     page = client.get(verify)
     assert page.status_code == 200 and "验证码" in page.content.decode()
 
@@ -115,19 +115,19 @@ def test_after_the_password_an_enrolled_account_must_give_its_code(client, enrol
     assert client.get("/admin/").status_code == 200
     assert client.get(reverse("console:dashboard")).status_code == 200
     # A code is good once: the same one again (e.g. seen over a shoulder) is refused.
-    client.post(reverse("console:logout"))
+    client.post(reverse("accounts:logout"))
     log_in(client)
     assert client.post(verify, {"code": used}).status_code == 400
 
 
 def test_a_recovery_code_works_once_instead_of_the_phone(client, enrolled):
     log_in(client)
-    verify = reverse("console:otp_verify")
+    verify = reverse("accounts:otp_verify")
     response = client.post(verify, {"code": "ABCD 2345 EF"}, follow=True)
     assert response.status_code == 200
     assert "恢复码" in response.content.decode() and "还剩 1 个" in response.content.decode()
     assert client.get(reverse("console:dashboard")).status_code == 200
-    client.post(reverse("console:logout"))
+    client.post(reverse("accounts:logout"))
     log_in(client)
     assert client.post(verify, {"code": "abcd2345ef"}).status_code == 400
 
@@ -148,15 +148,15 @@ def test_the_setting_makes_it_compulsory_for_city_accounts(
     for url in (reverse("console:dashboard"), "/admin/"):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("console:otp_setup"))
-    page = client.get(reverse("console:otp_setup")).content.decode()
+        assert response["Location"].startswith(reverse("accounts:otp_setup"))
+    page = client.get(reverse("accounts:otp_setup")).content.decode()
     assert "市房管局账号必须使用第二重验证" in page
     device = TOTPDevice.objects.get(user=city_officer)
-    client.post(reverse("console:otp_setup"), {"action": "confirm", "code": code(device)})
+    client.post(reverse("accounts:otp_setup"), {"action": "confirm", "code": code(device)})
     assert client.get(reverse("console:dashboard")).status_code == 200
     assert client.get("/admin/").status_code == 200
     # District reviewers are not concerned.
-    client.post(reverse("console:logout"))
+    client.post(reverse("accounts:logout"))
     log_in(client, "qiaokou")
     assert client.get(reverse("console:dashboard")).status_code == 200
 
@@ -164,12 +164,12 @@ def test_the_setting_makes_it_compulsory_for_city_accounts(
 def test_the_admin_login_is_the_console_login(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
-    assert response["Location"] == reverse("console:login") + "?next=/admin/"
+    assert response["Location"] == reverse("accounts:login") + "?next=/admin/"
 
 
 def test_operations_can_reset_a_lost_second_factor(client, enrolled, city_officer):
     log_in(client)
-    client.post(reverse("console:otp_verify"), {"code": code(enrolled)})
+    client.post(reverse("accounts:otp_verify"), {"code": code(enrolled)})
     assert client.get(reverse("console:dashboard")).status_code == 200
     out = io.StringIO()
     call_command("reset_second_factor", "city", stdout=out)
@@ -177,7 +177,7 @@ def test_operations_can_reset_a_lost_second_factor(client, enrolled, city_office
     assert not TOTPDevice.objects.filter(user=city_officer).exists()
     assert not StaticToken.objects.filter(device__user=city_officer).exists()
     # The member logs in with the password alone again (and may enrol anew).
-    client.post(reverse("console:logout"))
+    client.post(reverse("accounts:logout"))
     assert log_in(client)["Location"] == reverse("console:dashboard")
     with pytest.raises(CommandError):
         call_command("reset_second_factor", "nobody", stdout=io.StringIO())
@@ -185,8 +185,8 @@ def test_operations_can_reset_a_lost_second_factor(client, enrolled, city_office
 
 def test_removing_the_second_factor_needs_a_current_code(client, enrolled, city_officer):
     log_in(client)
-    client.post(reverse("console:otp_verify"), {"code": code(enrolled)})
-    url = reverse("console:otp_setup")
+    client.post(reverse("accounts:otp_verify"), {"code": code(enrolled)})
+    url = reverse("accounts:otp_setup")
     refused = client.post(url, {"action": "remove", "code": "zzzzzzzzzz"})
     assert refused.status_code == 200 and "验证码不对" in refused.content.decode()
     assert TOTPDevice.objects.filter(user=city_officer).exists()
@@ -198,8 +198,8 @@ def test_removing_the_second_factor_needs_a_current_code(client, enrolled, city_
 
 def test_new_recovery_codes_replace_the_old_ones(client, enrolled, city_officer):
     log_in(client)
-    client.post(reverse("console:otp_verify"), {"code": code(enrolled)})
-    page = client.post(reverse("console:otp_setup"), {"action": "recovery"})
+    client.post(reverse("accounts:otp_verify"), {"code": code(enrolled)})
+    page = client.post(reverse("accounts:otp_setup"), {"action": "recovery"})
     shown = re.findall(r"<code>([a-z2-7]+)</code>", page.content.decode())
     assert len(shown) == 10
     tokens = set(

@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.models import StaffProfile
+from accounts.roles import GROUP_NAMES, role_group
 from communities.models import District, PropertyCompany
-from console.models import StaffProfile
-from console.roles import GROUP_NAMES, role_group
 
 Role = StaffProfile.Role
 

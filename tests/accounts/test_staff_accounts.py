@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from console.models import StaffProfile
+from accounts.models import StaffProfile
 from monitoring.holds import monitoring_finalise
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_it_creates_a_district_reviewer_with_a_generated_password(client, qiaoko
     assert user.has_perm("evaluations.review_enrollment")
     assert not user.has_perm("evaluations.publish_list")
     assert not user.is_staff  # the Django admin is for the city bureau only
-    response = client.post(reverse("console:login"), {"username": "wang", "password": password})
+    response = client.post(reverse("accounts:login"), {"username": "wang", "password": password})
     assert response.status_code == 302
 
 
@@ -61,7 +61,7 @@ def test_bad_arguments_are_refused(qiaokou, args, message):
 
 def test_repeated_wrong_passwords_lock_the_login(client, settings, city_officer):
     settings.AXES_FAILURE_LIMIT = 3
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     for _ in range(3):
         response = client.post(url, {"username": "city", "password": "wrong"})
     response = client.post(url, {"username": "city", "password": "a-long-test-password-1"})
@@ -82,7 +82,7 @@ def test_logging_in_rotates_the_session(client, city_officer):
     session.save()
     before = client.cookies["sessionid"].value
     client.post(
-        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+        reverse("accounts:login"), {"username": "city", "password": "a-long-test-password-1"}
     )
     after = client.cookies["sessionid"].value
     assert before != after
@@ -169,16 +169,16 @@ def test_a_long_passphrase_is_not_truncated(client, db):
     passphrase = "汉口春天小区的物业每天清扫楼道 and the lift works " * 3  # 105 characters
     assert len(passphrase) > 100
     create_staff("wu", "--role", "city", "--password", passphrase)
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     assert client.post(url, {"username": "wu", "password": passphrase[:72]}).status_code == 200
     assert client.post(url, {"username": "wu", "password": passphrase}).status_code == 302
 
 
 def test_staff_change_their_password_in_the_console(client, city_officer):
     client.post(
-        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+        reverse("accounts:login"), {"username": "city", "password": "a-long-test-password-1"}
     )
-    url = reverse("console:password_change")
+    url = reverse("accounts:password_change")
     page = client.get(url)
     assert page.status_code == 200 and "修改密码" in page.content.decode()
     old_key = client.cookies["sessionid"].value
@@ -228,29 +228,29 @@ def test_logging_out_ends_the_session_on_the_server(client, city_officer):
     from django.contrib.sessions.models import Session
 
     client.post(
-        reverse("console:login"), {"username": "city", "password": "a-long-test-password-1"}
+        reverse("accounts:login"), {"username": "city", "password": "a-long-test-password-1"}
     )
     key = client.cookies["sessionid"].value
     assert Session.objects.filter(session_key=key).exists()
-    response = client.post(reverse("console:logout"))
+    response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert not Session.objects.filter(session_key=key).exists()
     # Replaying the old cookie gets nobody in.
     client.cookies["sessionid"] = key
     response = client.get(reverse("console:dashboard"))
-    assert response.status_code == 302 and reverse("console:login") in response["Location"]
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
 
 
 def test_logging_out_needs_a_post(client, city_officer):
     client.force_login(city_officer)
-    assert client.get(reverse("console:logout")).status_code == 405
+    assert client.get(reverse("accounts:logout")).status_code == 405
     assert client.get(reverse("console:dashboard")).status_code == 200
 
 
 def test_the_roles_hold_the_permissions_of_the_apps_that_own_them(db):
     from django.contrib.auth.models import Group
 
-    from console.roles import GROUP_NAMES, Role
+    from accounts.roles import GROUP_NAMES, Role
 
     district = Group.objects.get(name=GROUP_NAMES[Role.DISTRICT])
     names = {
@@ -262,7 +262,7 @@ def test_the_roles_hold_the_permissions_of_the_apps_that_own_them(db):
 
 
 def test_a_role_naming_a_permission_that_does_not_exist_fails_loudly(db, monkeypatch):
-    from console import roles
+    from accounts import roles
 
     monkeypatch.setitem(
         roles.ROLE_PERMISSIONS,
@@ -280,7 +280,7 @@ def test_distributed_password_guessing_locks_the_account_across_addresses(
     (the lockout was per account and address only)."""
     settings.AXES_FAILURE_LIMIT = 5
     settings.STAFF_ACCOUNT_FAILURE_LIMIT = 20
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     for i in range(40):
         client.post(url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"10.9.{i % 10}.1")
     response = client.post(
@@ -294,7 +294,7 @@ def test_distributed_password_guessing_locks_the_account_across_addresses(
 def test_a_few_wrong_passwords_elsewhere_do_not_lock_the_account(client, settings, city_officer):
     settings.AXES_FAILURE_LIMIT = 5
     settings.STAFF_ACCOUNT_FAILURE_LIMIT = 20
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     for i in range(4):
         client.post(url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"10.8.{i}.1")
     response = client.post(
@@ -305,7 +305,7 @@ def test_a_few_wrong_passwords_elsewhere_do_not_lock_the_account(client, setting
 
 def test_ipv6_addresses_of_one_64_count_as_one_address(client, settings, city_officer):
     settings.AXES_FAILURE_LIMIT = 3
-    url = reverse("console:login")
+    url = reverse("accounts:login")
     for i in range(3):
         client.post(
             url, {"username": "city", "password": "wrong"}, REMOTE_ADDR=f"2001:db8:1:2::{i + 1}"

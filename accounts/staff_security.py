@@ -220,7 +220,7 @@ def second_factor_step(user) -> str | None:
     this session), "enrol" (required but not enrolled) or None."""
     from django_otp import user_has_device
 
-    from .access import is_city
+    from .identity import is_city
 
     if not user.is_authenticated:
         return None
@@ -240,8 +240,8 @@ class SecondFactorMiddleware:
     sent to the page where they give it (or enrol), and nowhere else."""
 
     ALLOWED = {
-        "verify": ("console:otp_verify", "console:logout", "console:login"),
-        "enrol": ("console:otp_setup", "console:logout", "console:login"),
+        "verify": ("accounts:otp_verify", "accounts:logout", "accounts:login"),
+        "enrol": ("accounts:otp_setup", "accounts:logout", "accounts:login"),
     }
 
     def __init__(self, get_response):
@@ -253,7 +253,7 @@ class SecondFactorMiddleware:
             if step is not None:
                 allowed = {reverse(name) for name in self.ALLOWED[step]}
                 if request.path not in allowed:
-                    target = "console:otp_verify" if step == "verify" else "console:otp_setup"
+                    target = "accounts:otp_verify" if step == "verify" else "accounts:otp_setup"
                     query = urlencode({"next": request.get_full_path()})
                     return redirect(f"{reverse(target)}?{query}")
         return self.get_response(request)

@@ -4,7 +4,7 @@ Enrolment shows a QR code (segno, as an image: no script, CSP-safe) and the key
 for typing in by hand; the first correct code confirms the device and hands out
 ten one-time recovery codes, shown once. After the password, an enrolled account
 gives a code from the app (or a recovery code) before any console or admin page
-(console.staff_security.SecondFactorMiddleware). Wrong codes slow down
+(accounts.staff_security.SecondFactorMiddleware). Wrong codes slow down
 (django-otp's throttling: 1, 2, 4 … seconds). A lost phone: a recovery code, or
 `manage.py reset_second_factor USERNAME` by the operations team.
 """
@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -35,8 +35,8 @@ from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from console.access import staff_member_required
-from console.staff_security import second_factor_step
+from .identity import staff_member_required
+from .staff_security import account_locked, second_factor_step
 
 RECOVERY_CODES = 10
 NO_STORE = "private, no-store"
@@ -113,7 +113,7 @@ def _new_recovery_codes(user) -> list[str]:
 
 
 def _recovery_page(request, codes: list[str]):
-    response = render(request, "console/otp_recovery_codes.html", {"codes": codes})
+    response = render(request, "accounts/otp_recovery_codes.html", {"codes": codes})
     response["Cache-Control"] = NO_STORE
     return response
 
@@ -150,14 +150,14 @@ def otp_setup(request):
                     TOTPDevice.objects.filter(user=user).delete()
                     StaticDevice.objects.filter(user=user).delete()
                 messages.success(request, _("The second factor was removed from your account."))
-                return redirect("console:otp_setup")
+                return redirect("accounts:otp_setup")
         context = {
             "enrolled": enrolled,
             "form": form,
             "recovery_left": StaticToken.objects.filter(device__user=user).count(),
             "required": settings.STAFF_OTP_REQUIRED_FOR_CITY,
         }
-        response = render(request, "console/otp_setup.html", context)
+        response = render(request, "accounts/otp_setup.html", context)
         response["Cache-Control"] = NO_STORE
         return response
 
@@ -198,7 +198,7 @@ def otp_setup(request):
         "next": _next_url(request, ""),
     }
     response = render(
-        request, "console/otp_setup.html", context, status=400 if form.errors else 200
+        request, "accounts/otp_setup.html", context, status=400 if form.errors else 200
     )
     response["Cache-Control"] = NO_STORE
     return response
@@ -206,7 +206,7 @@ def otp_setup(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@login_required(login_url="console:login")
+@login_required(login_url="accounts:login")
 def otp_verify(request):
     """The second step of logging in, for accounts with a second factor."""
     user = request.user
@@ -229,7 +229,7 @@ def otp_verify(request):
         form.add_error("code", error)
     return render(
         request,
-        "console/otp_verify.html",
+        "accounts/otp_verify.html",
         {"form": form, "next": _next_url(request, "")},
         status=400 if form.errors else 200,
     )
@@ -240,10 +240,33 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Change one's own password (the old one is asked for; the new one must pass
     AUTH_PASSWORD_VALIDATORS). The session stays, under a new key."""
 
-    template_name = "console/password_change.html"
-    success_url = reverse_lazy("console:otp_setup")
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:otp_setup")
 
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, _("Your password was changed."))
         return response
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # An account locked across addresses (accounts.staff_security) is told so
+        # plainly, as the per-address lockout is; the attempt still counts.
+        username = request.POST.get("username", "")
+        if account_locked(username):
+            from django.contrib.auth import authenticate
+
+            authenticate(request, username=username, password=request.POST.get("password", ""))
+            return render(request, "accounts/locked_out.html", {"account_locked": True}, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def get_success_url(self):
+        """After the password, an account with a second factor gives its code."""
+        url = super().get_success_url()
+        if second_factor_step(self.request.user) == "verify":
+            return f"{reverse('accounts:otp_verify')}?{urlencode({'next': url})}"
+        return url

@@ -1,9 +1,9 @@
 """Staff accounts' scope: which districts a reviewer covers, which company a
 company staffer speaks for. What an account may *do* comes from its groups
-(console.roles).
+(accounts.roles).
 
-The table keeps the name it had when this model lived in `evaluations`
-(Meta.db_table): moving the code moved no row (migration 0001 of this app).
+The table keeps the name it had when this model lived in `evaluations` (and then in
+`console`): moving the code moved no row (migration 0001 of this app).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
-from console import staff_security
-from console.staff_security import LAST_ACTIVITY_KEY, LOGIN_AT_KEY
+from accounts import staff_security
+from accounts.staff_security import LAST_ACTIVITY_KEY, LOGIN_AT_KEY
 from tests.conftest import rating_post_data
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def clock(monkeypatch):
 
 
 def log_in(client, username="city"):
-    response = client.post(reverse("console:login"), {"username": username, "password": PASSWORD})
+    response = client.post(reverse("accounts:login"), {"username": username, "password": PASSWORD})
     assert response.status_code == 302
     return client.cookies["sessionid"].value
 
@@ -50,7 +50,7 @@ def test_a_staff_session_idle_past_the_limit_is_logged_out_with_the_reason(
     url = reverse("console:campaign_create")
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("console:login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
     assert "next=" in response["Location"]
     assert not Session.objects.filter(session_key=key).exists()
     page = client.get(response["Location"]).content.decode()
