@@ -144,4 +144,9 @@ urlpatterns = [
     path("moderation/", showcases.moderation_queue, name="moderation"),
     path("moderation/items/<id:pk>/", showcases.moderation_item, name="moderation_item"),
     path("moderation/replies/<id:pk>/", showcases.moderation_reply, name="moderation_reply"),
+    path(
+        "moderation/headlines/<id:pk>/",
+        showcases.moderation_headline,
+        name="moderation_headline",
+    ),
 ]

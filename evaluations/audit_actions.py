@@ -45,7 +45,12 @@ AUDIT_ACTIONS = {
     "showcase_item_withdrawn": _("Showcase material withdrawn"),
     "showcase_item_approved": _("Showcase material approved"),
     "showcase_item_rejected": _("Showcase material rejected"),
-    "showcase_headline_set": _("Showcase headline changed"),
+    "showcase_headline_set": _("Showcase headline changed"),  # before issue 11: unmoderated
+    "showcase_headline_submitted": _("Showcase headline sent for review"),
+    "showcase_headline_withdrawn": _("Proposed showcase headline withdrawn"),
+    "showcase_headline_removed": _("Showcase headline removed"),
+    "showcase_headline_approved": _("Showcase headline approved"),
+    "showcase_headline_rejected": _("Showcase headline rejected"),
     "reply_submitted": _("Company reply submitted"),
     "reply_approved": _("Company reply approved"),
     "reply_rejected": _("Company reply rejected"),

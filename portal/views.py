@@ -33,7 +33,7 @@ from monitoring.flags import FLAG_LABELS
 from portal import pagecache
 from portal import queries as portal
 from reviews.models import PublicationEntry, ReviewCheck
-from showcases.models import CompanyReply, ModerationStatus, ShowcaseItem
+from showcases.models import CompanyReply, ModerationStatus, Showcase, ShowcaseItem
 
 CACHE_SECONDS = 300
 
@@ -319,14 +319,19 @@ def search(request):
 
 
 def community_etag(request, pk):
-    latest = ShowcaseItem.objects.filter(showcase__enrollment__community_id=pk).aggregate(
-        at=Max("reviewed_at")
-    )["at"]
+    # Per showcase: its public headline (changed by an approval or a removal, never by
+    # a proposal) and when its material was last reviewed. One query.
+    showcases = list(
+        Showcase.objects.filter(enrollment__community_id=pk)
+        .annotate(latest=Max("items__reviewed_at"))
+        .order_by("pk")
+        .values_list("pk", "headline", "subheadline", "latest")
+    )
     reply = CompanyReply.objects.filter(enrollment__community_id=pk).aggregate(
         at=Max("reviewed_at")
     )["at"]
     now = [(s.kind, s.campaign, s.until) for s in _community_now(request, pk)]
-    return _etag(_publications_state(), pk, latest, reply, now)
+    return _etag(_publications_state(), pk, showcases, reply, now)
 
 
 def _community_now(request, pk) -> list:

@@ -24,3 +24,5 @@ class ShowcaseAdmin(admin.ModelAdmin):
     list_select_related = ["enrollment__community__district", "enrollment__campaign"]
     inlines = [ShowcaseItemInline]
     raw_id_fields = ["enrollment"]
+    # The public headline changes only through moderation (showcases.services.headline_review).
+    readonly_fields = ["headline", "subheadline"]

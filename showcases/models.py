@@ -25,7 +25,10 @@ class ModerationStatus(models.TextChoices):
 
 
 class Showcase(models.Model):
-    """The showcase (风采展示) of one community in one campaign."""
+    """The showcase (风采展示) of one community in one campaign.
+
+    `headline` and `subheadline` are what the public sees: the last headline the
+    bureau approved. A company's new headline waits as a HeadlineProposal."""
 
     enrollment = models.OneToOneField(
         Enrollment, on_delete=models.PROTECT, related_name="showcase", verbose_name=_("enrollment")
@@ -147,3 +150,27 @@ class CompanyReply(Moderated):
 
     def __str__(self) -> str:
         return f"{self.company} · {self.text[:30]}"
+
+
+class HeadlineProposal(Moderated):
+    """A headline (and subheadline) a company proposes for its showcase. Moderated like
+    the other showcase text: on approval it replaces the public headline; until then
+    the headline approved before stays public. One proposal waits at a time (a new
+    edit changes the waiting one); rejected ones stay with the bureau's note."""
+
+    showcase = models.ForeignKey(
+        Showcase,
+        on_delete=models.CASCADE,
+        related_name="headline_proposals",
+        verbose_name=_("showcase"),
+    )
+    headline = models.CharField(_("headline"), max_length=200, blank=True)
+    subheadline = models.CharField(_("subheadline"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("proposed headline")
+        verbose_name_plural = _("proposed headlines")
+
+    def __str__(self) -> str:
+        return " / ".join(p for p in (self.headline, self.subheadline) if p)

@@ -21,7 +21,7 @@ from evaluations.errors import DomainError
 from evaluations.models import Campaign, Criterion, Enrollment
 from uploads.photos import ProcessedPhoto, delete_showcase_photo, save_showcase_photo
 
-from .models import CompanyReply, ModerationStatus, Showcase, ShowcaseItem
+from .models import CompanyReply, HeadlineProposal, ModerationStatus, Showcase, ShowcaseItem
 
 Kind = ShowcaseItem.Kind
 EDITABLE = (ModerationStatus.PENDING, ModerationStatus.REJECTED)
@@ -281,26 +281,104 @@ def showcase_item_review(
     return item
 
 
+def _headline_text(obj) -> str:
+    """A headline and its subheadline as the audit log's before/after value."""
+    return " / ".join(p for p in (obj.headline, obj.subheadline) if p)
+
+
 @transaction.atomic
 def showcase_headline_set(
     enrollment: Enrollment, *, actor, headline: str, subheadline: str = ""
-) -> Showcase:
+) -> HeadlineProposal | None:
+    """The company proposes a headline. It goes public only once the bureau approves
+    it (like the other showcase text); until then the headline approved before stays
+    public. A proposal already waiting is changed, not doubled. Clearing both lines
+    takes the public headline down at once (nothing new goes public) and withdraws
+    what was waiting; returns None then."""
     enrollment = _locked_enrollment(enrollment)
     _require_open(enrollment)
     showcase = showcase_for(enrollment)
-    old = " / ".join(p for p in (showcase.headline, showcase.subheadline) if p)
-    showcase.headline = headline.strip()[:200]
-    showcase.subheadline = subheadline.strip()[:200]
-    showcase.save(update_fields=["headline", "subheadline"])
+    headline, subheadline = headline.strip()[:200], subheadline.strip()[:200]
+    waiting = (
+        showcase.headline_proposals.select_for_update()
+        .filter(status=ModerationStatus.PENDING)
+        .first()
+    )
+    if not headline and not subheadline:
+        if waiting is None and not showcase.headline and not showcase.subheadline:
+            raise ShowcaseRefused(_("There is no headline to remove."))
+        if waiting is not None:
+            waiting.delete()
+        old = _headline_text(showcase)
+        showcase.headline = showcase.subheadline = ""
+        showcase.save(update_fields=["headline", "subheadline"])
+        audit_record(
+            "showcase_headline_removed",
+            actor=actor,
+            enrollment=enrollment,
+            subject=enrollment.community.name,
+            old=old or (_headline_text(waiting) if waiting else ""),
+        )
+        return None
+    if (headline, subheadline) == (showcase.headline, showcase.subheadline):
+        if waiting is None:
+            raise ShowcaseRefused(_("This is already the public headline."))
+        # Back to the public headline: what was waiting is withdrawn.
+        audit_record(
+            "showcase_headline_withdrawn",
+            actor=actor,
+            enrollment=enrollment,
+            subject=enrollment.community.name,
+            old=_headline_text(waiting),
+        )
+        waiting.delete()
+        return None
+    proposal = waiting or HeadlineProposal(showcase=showcase)
+    old = _headline_text(waiting) if waiting else _headline_text(showcase)
+    proposal.headline, proposal.subheadline = headline, subheadline
+    proposal.status = ModerationStatus.PENDING
+    proposal.submitted_by = actor
+    proposal.submitted_at = timezone.now()
+    proposal.save()
     audit_record(
-        "showcase_headline_set",
+        "showcase_headline_submitted",
         actor=actor,
         enrollment=enrollment,
         subject=enrollment.community.name,
         old=old,
-        new=" / ".join(p for p in (showcase.headline, showcase.subheadline) if p),
+        new=_headline_text(proposal),
     )
-    return showcase
+    return proposal
+
+
+@transaction.atomic
+def headline_review(
+    proposal: HeadlineProposal, *, actor, approve: bool, note: str = ""
+) -> HeadlineProposal:
+    """Approve a proposed headline (it replaces the public one at once) or reject it
+    with a note the company reads (the public headline stays as it was)."""
+    proposal = (
+        HeadlineProposal.objects.select_for_update(of=("self",))
+        .select_related("showcase__enrollment__campaign", "showcase__enrollment__community")
+        .get(pk=proposal.pk)
+    )
+    note = _moderate(proposal, actor=actor, approve=approve, note=note)
+    enrollment = proposal.showcase.enrollment
+    showcase = Showcase.objects.select_for_update().get(pk=proposal.showcase_id)
+    old = _headline_text(showcase)
+    if approve:
+        showcase.headline, showcase.subheadline = proposal.headline, proposal.subheadline
+        showcase.save(update_fields=["headline", "subheadline"])
+    audit_record(
+        "showcase_headline_approved" if approve else "showcase_headline_rejected",
+        actor=actor,
+        enrollment=enrollment,
+        subject=enrollment.community.name,
+        old=old,
+        new=_headline_text(proposal),
+        reason=note,
+    )
+    return proposal
 
 
 def _review_note(note: str, *, required: bool) -> str:

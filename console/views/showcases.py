@@ -33,7 +33,7 @@ from evaluations import throttle
 from evaluations.errors import DomainError
 from evaluations.models import Enrollment
 from showcases import services as showcases
-from showcases.models import CompanyReply, ModerationStatus, ShowcaseItem
+from showcases.models import CompanyReply, HeadlineProposal, ModerationStatus, ShowcaseItem
 
 Kind = ShowcaseItem.Kind
 PAGE_SIZE = 50
@@ -159,6 +159,7 @@ def _detail_context(request, enrollment: Enrollment, **extra) -> dict:
         )
     ]
     replies = list(enrollment.replies.select_related("reviewed_by").order_by("-submitted_at"))
+    proposal = showcase.headline_proposals.first() if showcase else None
     context = {
         "enrollment": enrollment,
         "campaign": enrollment.campaign,
@@ -169,10 +170,12 @@ def _detail_context(request, enrollment: Enrollment, **extra) -> dict:
         "open": showcases.submissions_open(enrollment.campaign),
         "kinds": [(kind, ADD_TITLES[kind]) for kind in Kind.values],
         "editable": showcases.EDITABLE,
+        # The latest proposal (waiting or rejected) is what the company works on.
+        "headline_proposal": proposal,
         "headline_form": HeadlineForm(
             initial={
-                "headline": showcase.headline if showcase else "",
-                "subheadline": showcase.subheadline if showcase else "",
+                "headline": (proposal or showcase).headline if showcase else "",
+                "subheadline": (proposal or showcase).subheadline if showcase else "",
             }
         ),
         "replies": replies,
@@ -324,7 +327,12 @@ def showcase_headline(request, pk):
         except DomainError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Headline saved."))
+            if any(form.cleaned_data.values()):
+                messages.success(
+                    request, _("Headline sent. The bureau reviews it before the public sees it.")
+                )
+            else:
+                messages.success(request, _("Headline removed."))
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
@@ -378,6 +386,16 @@ def moderation_queue(request):
     ).select_related(
         "enrollment__campaign", "enrollment__community__district", "company", "submitted_by"
     )
+    headlines = _moderated(
+        request.user,
+        HeadlineProposal.objects.filter(status=ModerationStatus.PENDING),
+        "showcase__enrollment",
+    ).select_related(
+        "showcase__enrollment__campaign",
+        "showcase__enrollment__community__district",
+        "showcase__enrollment__company",
+        "submitted_by",
+    )
     recent = (
         _moderated(
             request.user,
@@ -395,6 +413,7 @@ def moderation_queue(request):
         {
             "page": page,
             "replies": replies.order_by("submitted_at", "id")[:PAGE_SIZE],
+            "headlines": headlines.order_by("submitted_at", "id")[:PAGE_SIZE],
             "recent": recent,
         },
     )
@@ -446,4 +465,16 @@ def moderation_reply(request, pk):
     except CompanyReply.DoesNotExist:
         raise Http404 from None
     _decide(request, showcases.reply_review, reply)
+    return _moderation_redirect(request)
+
+
+@require_POST
+@permission_required("showcases.moderate_showcase")
+def moderation_headline(request, pk):
+    proposals = _moderated(request.user, HeadlineProposal.objects.all(), "showcase__enrollment")
+    try:
+        proposal = proposals.get(pk=pk)
+    except HeadlineProposal.DoesNotExist:
+        raise Http404 from None
+    _decide(request, showcases.headline_review, proposal)
     return _moderation_redirect(request)

@@ -605,17 +605,97 @@ def test_a_pending_photo_is_withdrawn_with_its_files(
     assert CAPTION in AuditEntry.objects.get(action="showcase_item_withdrawn").old_value
 
 
-def test_the_headline(client, company_staffer, enrollment):
+def headline_actions():
+    return list(
+        AuditEntry.objects.filter(action__startswith="showcase_headline")
+        .order_by("id")
+        .values_list("action", "old_value", "new_value")
+    )
+
+
+def test_a_headline_waits_for_the_bureau_and_a_new_one_leaves_the_approved_one_public(
+    client, company_staffer, qiaokou_reviewer, enrollment
+):
     client.force_login(company_staffer)
-    client.post(
-        reverse("console:showcase_headline", args=[enrollment.pk]),
-        {"headline": "坚守岗位，守土有责", "subheadline": "战疫路上亮出物业担当"},
-    )
+    url = reverse("console:showcase_headline", args=[enrollment.pk])
+    client.post(url, {"headline": "坚守岗位，守土有责", "subheadline": "战疫路上亮出物业担当"})
     enrollment.showcase.refresh_from_db()
-    assert enrollment.showcase.headline == "坚守岗位，守土有责"
-    assert AuditEntry.objects.get(action="showcase_headline_set").new_value == (
-        "坚守岗位，守土有责 / 战疫路上亮出物业担当"
+    assert (enrollment.showcase.headline, enrollment.showcase.subheadline) == ("", "")
+    page = client.get(reverse("console:showcase", args=[enrollment.pk])).content.decode()
+    assert "<dt>Awaiting the bureau's review</dt>" in page
+    assert "<dd>坚守岗位，守土有责 / 战疫路上亮出物业担当</dd>" in page
+    # Changed while waiting: the waiting proposal changes, nothing is doubled.
+    client.post(url, {"headline": "坚守岗位，守土尽责", "subheadline": "战疫路上亮出物业担当"})
+    proposal = enrollment.showcase.headline_proposals.get()
+    assert proposal.status == ModerationStatus.PENDING and proposal.headline == "坚守岗位，守土尽责"
+
+    client.force_login(qiaokou_reviewer)
+    queue = client.get(reverse("console:moderation")).content.decode()
+    assert "坚守岗位，守土尽责" in queue and "Headlines awaiting review" in queue
+    moderate = reverse("console:moderation_headline", args=[proposal.pk])
+    client.post(moderate, {"decision": "reject", "note": ""})  # a rejection needs a reason
+    proposal.refresh_from_db()
+    assert proposal.status == ModerationStatus.PENDING
+    client.post(moderate, {"decision": "approve"})
+    enrollment.showcase.refresh_from_db()
+    assert enrollment.showcase.headline == "坚守岗位，守土尽责"
+    assert client.post(moderate, {"decision": "reject", "note": "晚了"}).status_code == 302
+    assert enrollment.showcase.headline_proposals.get().status == ModerationStatus.APPROVED
+
+    client.force_login(company_staffer)
+    client.post(url, {"headline": "全市第一", "subheadline": ""})
+    enrollment.showcase.refresh_from_db()
+    assert enrollment.showcase.headline == "坚守岗位，守土尽责"  # the approved one stays
+    # Back to the public text: what was waiting is withdrawn.
+    client.post(url, {"headline": "坚守岗位，守土尽责", "subheadline": "战疫路上亮出物业担当"})
+    assert not enrollment.showcase.headline_proposals.filter(status="pending").exists()
+    # Both lines cleared: the public headline comes down at once.
+    client.post(url, {"headline": "", "subheadline": ""})
+    enrollment.showcase.refresh_from_db()
+    assert enrollment.showcase.headline == ""
+    both = "坚守岗位，守土有责 / 战疫路上亮出物业担当"
+    changed = "坚守岗位，守土尽责 / 战疫路上亮出物业担当"
+    assert headline_actions() == [
+        ("showcase_headline_submitted", "", both),
+        ("showcase_headline_submitted", both, changed),
+        ("showcase_headline_approved", "", changed),
+        ("showcase_headline_submitted", changed, "全市第一"),
+        ("showcase_headline_withdrawn", "全市第一", ""),
+        ("showcase_headline_removed", changed, ""),
+    ]
+
+
+def test_headlines_are_moderated_within_the_moderators_districts(
+    client, company_staffer, jiangan_reviewer, qiaokou_reviewer, enrollment
+):
+    proposal = showcases.showcase_headline_set(enrollment, actor=company_staffer, headline="邻里")
+    client.force_login(jiangan_reviewer)
+    assert "邻里" not in client.get(reverse("console:moderation")).content.decode()
+    url = reverse("console:moderation_headline", args=[proposal.pk])
+    assert client.post(url, {"decision": "approve"}).status_code == 404
+    assert client.get(url).status_code == 405
+    proposal.refresh_from_db()
+    assert proposal.status == ModerationStatus.PENDING
+    assert not AuditEntry.objects.filter(action="showcase_headline_approved").exists()
+    client.force_login(qiaokou_reviewer)
+    assert "邻里" in client.get(reverse("console:moderation")).content.decode()
+    client.post(url, {"decision": "approve"})
+    assert AuditEntry.objects.filter(action="showcase_headline_approved").count() == 1
+    with pytest.raises(showcases.ShowcaseRefused, match="already the public headline"):
+        showcases.showcase_headline_set(enrollment, actor=company_staffer, headline="邻里")
+
+
+def test_nothing_to_remove_and_nothing_new_are_refused_plainly(client, company_staffer, enrollment):
+    with pytest.raises(showcases.ShowcaseRefused, match="no headline to remove"):
+        showcases.showcase_headline_set(enrollment, actor=company_staffer, headline="")
+    client.force_login(company_staffer)
+    response = client.post(
+        reverse("console:showcase_headline", args=[enrollment.pk]),
+        {"headline": "", "subheadline": ""},
+        follow=True,
     )
+    assert "There is no headline to remove." in response.content.decode()
+    assert not AuditEntry.objects.filter(action__startswith="showcase_headline").exists()
 
 
 def test_the_company_list_shows_its_communities_with_counts(client, company_staffer, enrollment):

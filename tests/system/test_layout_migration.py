@@ -535,11 +535,11 @@ def test_migrating_back_to_the_old_layout_keeps_every_row(layout_migrator):
     made = make_old_rows(old.apps)
     types_old = content_types()
     call_command("migrate", verbosity=0)  # forward, post_migrate and all, as deployed
-    # … and back to the split itself: the later migrations (issue 11) unapplied, so that
+    # … and back to the split itself: the later migrations (issue 11, its headline moderation) unapplied, so that
     # the rows compared below have the split's columns.
     call_command("migrate", "accounts", "zero", verbosity=0)
     call_command("migrate", "reviews", "0001_initial", verbosity=0)
-    call_command("migrate", "showcases", "0001_initial", verbosity=0)  # issue 14's formats
+    call_command("migrate", "showcases", "0001_initial", verbosity=0)  # issues 11 and 14
     call_command("migrate", "evaluations", "0012_models_moved_to_their_apps", verbosity=0)
     rows_forward = table_rows()
     assert_content_types_moved(types_old)

@@ -3,9 +3,8 @@ tried the same way, must fail — on SQLite and on PostgreSQL (CI runs both).
 
 1. the hold oracle and lever; 2. the rewritten and the truncated audit; 3. the
 consistent forgery of a published list; 4. receipt coercion; 5. the locked-out
-building; 6. the formula in the audit CSV; 7. the unmoderated headline (not yet
-fixed: xfail, see the report); 8. the 39.7-megapixel PNG; 9. distributed password
-guessing; and the smaller ones (out-of-range ids, production without a shared
+building; 6. the formula in the audit CSV; 7. the unmoderated headline; 8. the
+39.7-megapixel PNG; 9. distributed password guessing; and the smaller ones (out-of-range ids, production without a shared
 cache, receipts in URLs).
 """
 
@@ -274,14 +273,68 @@ def test_a_formula_in_the_audit_csv_is_neutralised(client, city_officer, enrollm
 # --- 7. the unmoderated headline ------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="headline moderation is not built yet (issue 11, item 6)", strict=True)
-def test_a_company_headline_is_not_public_before_moderation(client, enrollment, company_staffer):
-    from showcases.services import showcase_headline_set
+def test_a_company_headline_is_not_public_before_moderation(
+    client, published, company_staffer, qiaokou_reviewer
+):
+    """The attack: the company writes a headline of its own choosing and the public page
+    shows it at once. Now it waits for the bureau; the approved one stays public until
+    a new one is approved; each step is in the audit log."""
+    from showcases.models import HeadlineProposal, Showcase
+    from showcases.services import showcase_item_review, showcase_item_submit
 
-    showcase_headline_set(enrollment, actor=company_staffer, headline="全市第一物业")
-    from showcases.models import Showcase
+    final, _ratings = published
+    enrollment = final.entries.get().enrollment
+    community_url = reverse("community", args=[enrollment.community_id])
+    item = showcase_item_submit(
+        enrollment, actor=company_staffer, kind="highlight", title="亮点", body="楼道每日消毒"
+    )
+    showcase_item_review(item, actor=qiaokou_reviewer, approve=True)
 
-    assert Showcase.objects.get(enrollment=enrollment).headline != "全市第一物业"
+    def public_page():
+        client.logout()
+        return client.get(community_url).content.decode()
+
+    def company_sends(headline):
+        client.force_login(company_staffer)
+        url = reverse("console:showcase_headline", args=[enrollment.pk])
+        assert client.post(url, {"headline": headline, "subheadline": ""}).status_code == 302
+
+    def moderator_decides(decision, note=""):
+        client.force_login(qiaokou_reviewer)
+        queue = client.get(reverse("console:moderation")).content.decode()
+        proposal = HeadlineProposal.objects.get(status="pending")
+        assert proposal.headline in queue
+        url = reverse("console:moderation_headline", args=[proposal.pk])
+        client.post(url, {"decision": decision, "note": note})
+
+    company_sends("全市第一物业")
+    assert Showcase.objects.get(enrollment=enrollment).headline == ""
+    assert "楼道每日消毒" in public_page() and "全市第一物业" not in public_page()
+    moderator_decides("reject", note="不得自称全市第一")
+    assert "全市第一物业" not in public_page()
+    company_sends("坚守岗位，守土有责")
+    assert "坚守岗位，守土有责" not in public_page()
+    etag = client.get(community_url)["ETag"]
+    moderator_decides("approve")
+    assert "坚守岗位，守土有责" in public_page()
+    # A browser's cached copy is not confirmed as current (the ETag follows the headline).
+    assert client.get(community_url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    # Changed again: back in the queue, while the approved one stays public.
+    company_sends('=HYPERLINK("http://evil.example")')
+    page = public_page()
+    assert "坚守岗位，守土有责" in page and "HYPERLINK" not in page
+    assert list(
+        AuditEntry.objects.filter(action__startswith="showcase_headline")
+        .order_by("id")
+        .values_list("action", "new_value")
+    ) == [
+        ("showcase_headline_submitted", "全市第一物业"),
+        ("showcase_headline_rejected", "全市第一物业"),
+        ("showcase_headline_submitted", "坚守岗位，守土有责"),
+        ("showcase_headline_approved", "坚守岗位，守土有责"),
+        ("showcase_headline_submitted", '=HYPERLINK("http://evil.example")'),
+    ]
+    assert AuditEntry.objects.get(action="showcase_headline_rejected").reason == "不得自称全市第一"
 
 
 # --- 8. the big PNG ----------------------------------------------------------------------------

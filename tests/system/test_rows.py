@@ -5,6 +5,7 @@ audit entry an audited step writes, and what the open data leaves out."""
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from django.urls import reverse
 
 from communities.models import Community, PropertyCompany, Street
 from evaluations.campaigns import campaign_transition, enrollment_create
-from evaluations.models import AuditEntry
+from evaluations.households import codes_issue
+from evaluations.models import AuditEntry, Rating
+from evaluations.ratings import rating_submit
 from monitoring.holds import monitoring_finalise
 from reviews.decisions import enrollment_approve, enrollment_recommend, review_check_record
 from reviews.publishing import (
@@ -28,6 +31,7 @@ from tests.conftest import add_ratings, make_campaign
 pytestmark = pytest.mark.django_db
 
 SLUG = "rows"
+COMMENT = "居民留言：电梯常坏，"
 
 
 @pytest.fixture
@@ -53,8 +57,19 @@ def two_districts(qiaokou, jiangan, company, city_officer, qiaokou_reviewer, jia
         ),
     ]
     enrollments = [enrollment_create(campaign, c) for c in communities]
+    criteria = list(campaign.criteria.order_by("order"))
     for enrollment in enrollments:
         add_ratings(enrollment, satisfied=30)
+        # Three households rate through the resident's path, with comments (never public).
+        for i, code in enumerate(codes_issue(enrollment, 3)):
+            answers = {c.pk: "satisfied" for c in criteria}
+            answers[criteria[i].pk] = "unsatisfied"
+            rating_submit(
+                code,
+                overall="basically_satisfied",
+                answers=answers,
+                comment=f"{COMMENT}{enrollment.community.name}{i}",
+            )
     campaign_transition(campaign, "close", actor=city_officer)
     monitoring_finalise(campaign, actor=city_officer)
     for enrollment, reviewer in zip(enrollments, [qiaokou_reviewer, jiangan_reviewer], strict=True):
@@ -130,15 +145,36 @@ def final_with_withdrawal(two_districts, city_officer, qiaokou_reviewer):
     return campaign, revision
 
 
+def _district_counts(page: str) -> dict[str, str]:
+    return dict(
+        re.findall(
+            r'<span class="district-name">(.+?)</span>\s*<span class="district-count">(.+?)</span>',
+            page,
+        )
+    )
+
+
 def test_a_withdrawn_entry_is_not_counted_on_the_home_page(client, final_with_withdrawal):
     page = client.get("/").content.decode()
+    assert "1个区共1个“群众满意小区”" in page
+    counts = _district_counts(page)
+    assert counts["硚口区"].startswith("1") and counts["江岸区"].startswith("0")
     assert "江滩花园" not in page
     campaign_page = client.get(reverse("campaign_list", args=[SLUG])).content.decode()
-    # listed: one community; the withdrawn one appears only under "withdrawn"
-    assert campaign_page.count("江滩花园") == campaign_page.count(
-        "江滩花园"
-    )  # shown once, withdrawn
-    assert "撤销" in campaign_page or "Withdrawn" in campaign_page
+    assert _district_counts(campaign_page) == {} or "江滩花园" in campaign_page
+
+
+def test_before_the_withdrawal_the_home_page_counts_both(client, two_districts, city_officer):
+    campaign, enrollments, preliminary, objections = two_districts
+    for objection in objections:
+        objection_answer(objection, actor=city_officer, answer="不属实", upheld=False)
+    publication_publish_final(
+        campaign, actor=city_officer, now=preliminary.notice_ends_at + timedelta(seconds=1)
+    )
+    page = client.get("/").content.decode()
+    assert "2个区共2个“群众满意小区”" in page
+    counts = _district_counts(page)
+    assert counts["硚口区"].startswith("1") and counts["江岸区"].startswith("1")
 
 
 def test_open_data_holds_nothing_unpublished(client, final_with_withdrawal, two_districts):
@@ -152,9 +188,12 @@ def test_open_data_holds_nothing_unpublished(client, final_with_withdrawal, two_
         b"".join(client.get(f"/open-data/{SLUG}-receipts.csv").streaming_content).decode(),
         client.get("/open-data/").content.decode(),
     ]
+    receipts = set(Rating.objects.values_list("receipt", flat=True))
     for text in texts:
         assert "异议：" not in text and "王" not in text
         assert "household_code" not in text and "comment" not in text
+        assert COMMENT not in text and "电梯" not in text
+        assert not any(receipt in text for receipt in receipts)
     assert (
         set(texts[3].split()[1:])
         <= {  # only hex digests in the receipts file
@@ -164,9 +203,19 @@ def test_open_data_holds_nothing_unpublished(client, final_with_withdrawal, two_
 
 
 def test_the_open_data_index_lists_no_campaign_with_only_a_preliminary_list(client, two_districts):
+    campaign, *_ = two_districts
     index = client.get("/open-data/").content.decode()
-    assert f"/open-data/{SLUG}.json" not in index
+    assert SLUG not in index and campaign.name not in index
     assert client.get(f"/open-data/{SLUG}.json").status_code == 404
+    assert client.get(f"/open-data/{SLUG}-ballots.csv").status_code == 404
+
+
+def test_the_open_data_index_lists_the_campaign_once_its_final_list_is_out(
+    client, final_with_withdrawal
+):
+    campaign, _ = final_with_withdrawal
+    index = client.get("/open-data/").content.decode()
+    assert f"/open-data/{SLUG}.json" in index and campaign.name in index
 
 
 def test_the_ballots_file_has_exactly_the_published_header(client, final_with_withdrawal):
@@ -174,6 +223,37 @@ def test_the_ballots_file_has_exactly_the_published_header(client, final_with_wi
     lines = body.decode("utf-8-sig").splitlines()
     assert lines[0] == "district_code,community_name,overall,answers"
     assert not any(line.startswith("#") for line in lines)
-    assert len(lines) == 1 + 60  # 30 ballots per entry, withdrawn entries included
+    assert len(lines) == 1 + 66  # 33 ballots per entry, withdrawn entries included
     document = json.loads(client.get(f"/open-data/{SLUG}.json").content)
     assert {e["status"] for e in document["entries"]} == {"listed", "withdrawn"}
+
+
+def _expected_ballots() -> list[list[str]]:
+    """Every counted rating as a ballot row, computed here from the ratings (not by the
+    code under test): district code, community, overall, the answers in the order of
+    the criteria's codes (docs/verification.md)."""
+    rows = []
+    for rating in Rating.objects.filter(is_current=True).select_related(
+        "enrollment__community__district"
+    ):
+        answers = dict(rating.answers.values_list("criterion__code", "answer"))
+        rows.append(
+            [
+                rating.enrollment.community.district.code,
+                rating.enrollment.community.name,
+                rating.overall,
+                ";".join(answers[code] for code in sorted(answers)),
+            ]
+        )
+    return sorted(rows)
+
+
+def test_the_ballots_file_holds_exactly_the_counted_ballots_and_nothing_else(
+    client, final_with_withdrawal
+):
+    body = b"".join(client.get(f"/open-data/{SLUG}-ballots.csv").streaming_content)
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == ["district_code", "community_name", "overall", "answers"]
+    assert rows[1:] == _expected_ballots()  # in canonical order, cell for cell
+    assert len(rows) == 1 + 66
