@@ -323,7 +323,11 @@ def _text(response) -> str:
             if cell is not None
         )
     if response.get("Content-Type", "").startswith("text/csv"):
-        return response.content.decode("utf-8-sig")
+        # The results CSV is streamed (issue 12); the audit CSV is not.
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
+        return body.decode("utf-8-sig")
     return response.content.decode()
 
 
