@@ -278,3 +278,12 @@ def test_the_citys_todo_lists_upholds_awaiting_its_confirmation(
     client.force_login(qiaokou_reviewer)
     page = client.get(reverse("console:dashboard")).content.decode()
     assert "待市局确认的异议成立意见" not in page
+
+
+def test_the_console_sms_backend_masks_the_number(capsys):
+    from config.sms import ConsoleBackend
+
+    ConsoleBackend().send("13812345678", "异议已答复")
+    out = capsys.readouterr().out
+    assert "13812345678" not in out
+    assert out == "SMS to 138****5678: 异议已答复\n"
